@@ -1,0 +1,236 @@
+package check
+
+import (
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/config"
+)
+
+// SkipAnnotation lets a Task skip rules, with a mandatory reason:
+// `taskgate.dev/skip: "image/registry # mirrored by the partner's proxy"`.
+const SkipAnnotation = "taskgate.dev/skip"
+
+// Status of one check on one submission.
+type Status struct {
+	Check    string
+	Errors   int
+	Warnings int
+	Infos    int
+	Skipped  string // why the check did not run (disabled, skip annotation)
+}
+
+// SubmissionResult is everything the gate says about one submission.
+type SubmissionResult struct {
+	ID       string // partners/<task>/<version>
+	Name     string
+	Version  string
+	File     string // the manifest, or the expected path when missing
+	Checks   []Status
+	Findings []Finding
+}
+
+// Errors counts error-level findings.
+func (r *SubmissionResult) Errors() int { return count(r.Findings, Error) }
+
+// Result is the gate's verdict over a set of submissions.
+type Result struct {
+	Checks      []*Check
+	Submissions []SubmissionResult
+}
+
+// Findings returns every finding in deterministic order.
+func (r *Result) Findings() []Finding {
+	var out []Finding
+	for _, s := range r.Submissions {
+		out = append(out, s.Findings...)
+	}
+	Sort(out)
+	return out
+}
+
+// Count counts findings of a severity over all submissions.
+func (r *Result) Count(sev Severity) int { return count(r.Findings(), sev) }
+
+func count(fs []Finding, sev Severity) int {
+	n := 0
+	for _, f := range fs {
+		if f.Severity == sev {
+			n++
+		}
+	}
+	return n
+}
+
+// Sort orders findings by file, line, column, rule, message.
+func Sort(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		switch {
+		case a.File != b.File:
+			return a.File < b.File
+		case a.Line != b.Line:
+			return a.Line < b.Line
+		case a.Column != b.Column:
+			return a.Column < b.Column
+		case a.Rule != b.Rule:
+			return a.Rule < b.Rule
+		}
+		return a.Message < b.Message
+	})
+}
+
+// Settings is a configuration resolved against the registered checks.
+type Settings struct {
+	disabled map[string]bool
+	severity map[string]Severity
+}
+
+// Resolve checks a repository configuration against the checks: naming a
+// rule that does not exist is an error (a typo would silently keep a
+// rule on, or off).
+func Resolve(cfg *config.Config, checks []*Check) (*Settings, error) {
+	known := map[string]bool{}
+	for _, c := range checks {
+		known[c.ID] = true
+	}
+	s := &Settings{disabled: map[string]bool{}, severity: map[string]Severity{}}
+	if cfg == nil {
+		return s, nil
+	}
+	for _, id := range cfg.Disable {
+		if !known[id] {
+			return nil, fmt.Errorf("%s: disable: unknown rule %q (see `taskgate rules`)", config.FileName, id)
+		}
+		s.disabled[id] = true
+	}
+	for id, level := range cfg.Severity {
+		if !known[id] {
+			return nil, fmt.Errorf("%s: severity: unknown rule %q (see `taskgate rules`)", config.FileName, id)
+		}
+		if strings.EqualFold(level, "off") {
+			s.disabled[id] = true
+			continue
+		}
+		sev, err := ParseSeverity(level)
+		if err != nil {
+			return nil, fmt.Errorf("%s: severity of %s: %v", config.FileName, id, err)
+		}
+		s.severity[id] = sev
+	}
+	return s, nil
+}
+
+// Run runs every check on every submission, in parallel, and returns the
+// findings in a deterministic order. A check that panics becomes an
+// error finding: a check never silently fails to run.
+func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
+	if set == nil {
+		set = &Settings{}
+	}
+	res := &Result{Checks: checks, Submissions: make([]SubmissionResult, len(subs))}
+	type job struct{ s, c int }
+	found := make([][][]Finding, len(subs))
+	skipped := make([][]string, len(subs))
+	for i, s := range subs {
+		found[i] = make([][]Finding, len(checks))
+		skipped[i] = make([]string, len(checks))
+		skips := Skips(s)
+		for j, c := range checks {
+			switch {
+			case set.disabled[c.ID]:
+				skipped[i][j] = "disabled in " + config.FileName
+			case skips[c.ID] != "" && c.ID != SkipCheckID:
+				skipped[i][j] = "skipped by " + SkipAnnotation + ": " + skips[c.ID]
+			}
+		}
+	}
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for jb := range jobs {
+				found[jb.s][jb.c] = runOne(subs[jb.s], checks[jb.c])
+			}
+		}()
+	}
+	for i := range subs {
+		for j := range checks {
+			if skipped[i][j] == "" {
+				jobs <- job{i, j}
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+
+	for i, s := range subs {
+		sr := SubmissionResult{ID: s.ID(), Name: s.Name, Version: s.Version, File: s.TaskPath}
+		if s.Manifest != nil {
+			sr.File = s.Manifest.Path
+		}
+		for j, c := range checks {
+			st := Status{Check: c.ID, Skipped: skipped[i][j]}
+			for _, f := range found[i][j] {
+				f = normalize(f, c, s, sr.File, set)
+				switch f.Severity {
+				case Error:
+					st.Errors++
+				case Warning:
+					st.Warnings++
+				default:
+					st.Infos++
+				}
+				sr.Findings = append(sr.Findings, f)
+			}
+			sr.Checks = append(sr.Checks, st)
+		}
+		Sort(sr.Findings)
+		res.Submissions[i] = sr
+	}
+	return res
+}
+
+func runOne(s *catalog.Submission, c *Check) (out []Finding) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = []Finding{{Rule: c.ID, Severity: Error, Message: fmt.Sprintf("the check crashed on this submission (%v): this is a taskgate bug", r),
+				Help: "report it to the taskgate maintainers with this file; the check's verdict is unknown, so the gate fails"}}
+		}
+	}()
+	return c.Run(s)
+}
+
+// normalize fills in what a check may leave out and applies the
+// repository's severity override.
+func normalize(f Finding, c *Check, s *catalog.Submission, file string, set *Settings) Finding {
+	if f.Rule == "" {
+		f.Rule = c.ID
+	}
+	if f.Help == "" {
+		f.Help = c.Help
+	}
+	if f.File == "" {
+		f.File = file
+	}
+	if f.Line < 1 {
+		f.Line, f.Column = 1, 1
+	}
+	if f.Column < 1 {
+		f.Column = 1
+	}
+	if f.Severity == 0 {
+		f.Severity = c.Severity
+	}
+	if sev, ok := set.severity[c.ID]; ok {
+		f.Severity = sev
+	}
+	f.Submission = s.ID()
+	return f
+}

@@ -1,0 +1,107 @@
+// Package report renders the gate's result for people and tools: compiler
+// style text, JSON, SARIF 2.1.0, JUnit XML, Markdown (the PR comment) and
+// GitHub workflow annotations.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"taskgate.dev/taskgate/pkg/check"
+)
+
+// Formats lists the accepted --format values.
+var Formats = []string{"text", "json", "sarif", "junit", "markdown", "github"}
+
+// writers maps a format to its renderer; each lives in its own file.
+var writers = map[string]func(io.Writer, *check.Result) error{
+	"text": Text,
+	"json": JSON,
+}
+
+// Write renders a result in a format.
+func Write(w io.Writer, format string, res *check.Result) error {
+	fn, ok := writers[format]
+	if !ok {
+		return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
+	}
+	return fn(w, res)
+}
+
+// Summary counts what the gate found.
+type Summary struct {
+	Submissions int  `json:"submissions"`
+	Errors      int  `json:"errors"`
+	Warnings    int  `json:"warnings"`
+	Infos       int  `json:"infos"`
+	Passed      bool `json:"passed"`
+}
+
+// Summarize counts a result.
+func Summarize(res *check.Result) Summary {
+	s := Summary{Submissions: len(res.Submissions), Errors: res.Count(check.Error), Warnings: res.Count(check.Warning), Infos: res.Count(check.Info)}
+	s.Passed = s.Errors == 0
+	return s
+}
+
+// Text writes compiler-style lines, `file:line:col: severity rule: message`,
+// each followed by its help, then a one-line summary.
+func Text(w io.Writer, res *check.Result) error {
+	for _, f := range res.Findings() {
+		fmt.Fprintf(w, "%s\n", f)
+		if f.Help != "" {
+			fmt.Fprintf(w, "    help: %s\n", f.Help)
+		}
+	}
+	s := Summarize(res)
+	verdict := "passed"
+	if !s.Passed {
+		verdict = "FAILED"
+	}
+	_, err := fmt.Fprintf(w, "taskgate: %d submission(s), %d error(s), %d warning(s), %d info: %s\n",
+		s.Submissions, s.Errors, s.Warnings, s.Infos, verdict)
+	return err
+}
+
+// JSONReport is the shape of --format json (documented in DESIGN.md).
+type JSONReport struct {
+	Findings    []check.Finding  `json:"findings"`
+	Summary     Summary          `json:"summary"`
+	Submissions []JSONSubmission `json:"submissions"`
+}
+
+// JSONSubmission is the verdict on one submission.
+type JSONSubmission struct {
+	ID      string            `json:"id"`
+	File    string            `json:"file"`
+	Errors  int               `json:"errors"`
+	Passed  bool              `json:"passed"`
+	Skipped map[string]string `json:"skipped,omitempty"`
+}
+
+// JSON writes the machine-readable report.
+func JSON(w io.Writer, res *check.Result) error {
+	r := JSONReport{Findings: res.Findings(), Summary: Summarize(res), Submissions: []JSONSubmission{}}
+	if r.Findings == nil {
+		r.Findings = []check.Finding{}
+	}
+	for _, s := range res.Submissions {
+		js := JSONSubmission{ID: s.ID, File: s.File, Errors: s.Errors(), Passed: s.Errors() == 0}
+		for _, st := range s.Checks {
+			if st.Skipped != "" {
+				if js.Skipped == nil {
+					js.Skipped = map[string]string{}
+				}
+				js.Skipped[st.Check] = st.Skipped
+			}
+		}
+		r.Submissions = append(r.Submissions, js)
+	}
+	sort.Slice(r.Submissions, func(i, j int) bool { return r.Submissions[i].ID < r.Submissions[j].ID })
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}

@@ -1,0 +1,54 @@
+package lint
+
+import (
+	"os"
+	"strconv"
+	"strings"
+
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
+)
+
+// Conventions asks for the metadata the Tekton catalog and Tekton Hub expect.
+var Conventions = &check.Check{
+	ID:       "tekton/conventions",
+	Doc:      "description, `tekton.dev/pipelines.minVersion`, tags, display name, param docs",
+	Severity: check.Warning,
+	Help:     "add the metadata users and Tekton Hub read: spec.description, the tekton.dev/* annotations, a description per param",
+	Run: func(s *catalog.Submission) []check.Finding {
+		m := s.Manifest
+		if m == nil || m.Task == nil {
+			return nil
+		}
+		var out []check.Finding
+		if strings.TrimSpace(m.Task.Spec.Description) == "" {
+			out = append(out, check.At(m, "spec", "the Task has no spec.description").
+				WithHelp("add spec.description: one sentence on what the Task does, then its inputs and outputs"))
+		}
+		for _, a := range []struct{ key, example string }{
+			{"tekton.dev/pipelines.minVersion", `"0.50.0"`},
+			{"tekton.dev/tags", `"security, image-scan"`},
+			{"tekton.dev/displayName", `"My Task"`},
+		} {
+			if _, ok := m.Task.Annotations[a.key]; !ok {
+				out = append(out, check.At(m, "metadata.annotations", "metadata.annotations has no %s", a.key).
+					WithHelp("add `"+a.key+": "+a.example+"` under metadata.annotations"))
+			}
+		}
+		for i, p := range m.Task.Spec.Params {
+			if strings.TrimSpace(p.Description) == "" {
+				out = append(out, check.At(m, "spec.params["+strconv.Itoa(i)+"]", "param %q has no description", p.Name).
+					WithHelp("add a description saying what the param is for and what its default means"))
+			}
+		}
+		return out
+	},
+}
+
+func isBlank(abs string) (bool, error) {
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(string(data)) == "", nil
+}

@@ -1,0 +1,252 @@
+// Package lint holds the rules that judge a submission's files as files:
+// YAML, limits, catalog layout, Tekton kind, Tekton schema, conventions.
+package lint
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/tektoncd/pipeline/pkg/apis/config"
+	"knative.dev/pkg/apis"
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/manifest"
+)
+
+// Checks are the lint rules, in catalog order.
+var Checks = []*check.Check{Syntax, Limits, Path, Owners, Readme, VersionLabel, Kind, Schema, Conventions}
+
+// Syntax reports YAML the loader could not parse.
+var Syntax = &check.Check{
+	ID:       manifest.RuleSyntax,
+	Doc:      "unparsable YAML, duplicate keys, multiple documents where one is expected",
+	Severity: check.Error,
+	Help:     "fix the YAML at this line; `yamllint` reports the same locally",
+	Run:      func(s *catalog.Submission) []check.Finding { return check.FromProblems(s, manifest.RuleSyntax) },
+}
+
+// Limits reports files refused by the loader's hard limits.
+var Limits = &check.Check{
+	ID:       manifest.RuleLimits,
+	Doc:      "files too large, alias bombs, too deep, not UTF-8, symlinks or paths escaping the repo",
+	Severity: check.Error,
+	Help:     "keep the submission plain: regular UTF-8 files inside the repository, under 1 MiB, without anchor/alias tricks",
+	Run:      func(s *catalog.Submission) []check.Finding { return check.FromProblems(s, manifest.RuleLimits) },
+}
+
+var versionDir = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// Path checks the `<layout>/<task>/<version>/<task>.yaml` shape.
+var Path = &check.Check{
+	ID:       "layout/path",
+	Doc:      "wrong `partners/<task>/<version>/<task>.yaml` shape, version not `N.N`, name ≠ directory",
+	Severity: check.Error,
+	Help:     "lay the submission out as partners/<task>/<version>/<task>.yaml where <version> is N.N and metadata.name is <task>",
+	Run: func(s *catalog.Submission) []check.Finding {
+		var out []check.Finding
+		if !versionDir.MatchString(s.Version) {
+			out = append(out, check.InFile(s.TaskPath, "version directory %q is not of the form N.N (e.g. 0.1)", s.Version).
+				WithHelp(fmt.Sprintf("rename the directory to a version such as %s/0.1", path.Join(s.Layout, s.Name))))
+		}
+		if !dnsLabel.MatchString(s.Name) || len(s.Name) > 63 {
+			out = append(out, check.InFile(s.TaskPath, "task directory %q is not a valid Kubernetes name (lowercase letters, digits and '-', at most 63)", s.Name))
+		}
+		m := s.Manifest
+		switch {
+		case m == nil:
+			out = append(out, check.InFile(s.TaskPath, "the submission has no Task manifest: expected %s", s.TaskPath).
+				WithHelp(fmt.Sprintf("add the Task as %s (the file name is the task directory's name)", s.TaskPath)))
+			return out
+		case m.Path != s.TaskPath:
+			out = append(out, check.InFile(m.Path, "the Task manifest must be named %s", path.Base(s.TaskPath)).
+				WithHelp(fmt.Sprintf("git mv %s %s", m.Path, s.TaskPath)))
+		}
+		if m.Root != nil && m.Name != s.Name {
+			out = append(out, check.At(m, "metadata.name", "metadata.name %q differs from the task directory %q", m.Name, s.Name).
+				WithHelp(fmt.Sprintf("set metadata.name: %s (or rename the directory): bundles and references use the name", s.Name)))
+		}
+		return out
+	},
+}
+
+// Owners requires someone to answer for the Task.
+var Owners = &check.Check{
+	ID:       "layout/owners",
+	Doc:      "no OWNERS for the task (or no CODEOWNERS coverage)",
+	Severity: check.Error,
+	Help:     "add partners/<task>/OWNERS listing the GitHub logins who maintain the Task (Prow format: `approvers:` and `reviewers:` lists)",
+	Run: func(s *catalog.Submission) []check.Finding {
+		if s.Owners != nil && !s.Owners.Empty {
+			return nil
+		}
+		if rule := s.Repo.CodeOwners.OwnersOf(s.TaskPath); rule != nil && len(rule.Owners) > 0 {
+			return nil
+		}
+		taskOwners := path.Join(s.Layout, s.Name, "OWNERS")
+		if s.Owners != nil {
+			return []check.Finding{check.InFile(s.Owners.Path, "OWNERS is empty: nobody answers for this Task")}
+		}
+		return []check.Finding{check.InFile(s.TaskPath, "no OWNERS file (%s) and no CODEOWNERS line covers this submission", taskOwners).
+			WithHelp(fmt.Sprintf("add %s with `approvers:` and `reviewers:` lists of GitHub logins", taskOwners))}
+	},
+}
+
+// Readme asks for documentation a user can read before adopting the Task.
+var Readme = &check.Check{
+	ID:       "layout/readme",
+	Doc:      "missing or empty README.md",
+	Severity: check.Warning,
+	Help:     "add README.md next to the Task: what it does, its params, results and workspaces, and an example of use in a pipeline",
+	Run: func(s *catalog.Submission) []check.Finding {
+		want := path.Join(s.Dir, "README.md")
+		if s.Readme == "" {
+			return []check.Finding{check.InFile(s.TaskPath, "no README.md (expected %s)", want)}
+		}
+		abs, err := manifest.Resolve(s.Repo.Root, s.Readme)
+		if err != nil {
+			return []check.Finding{check.InFile(s.Readme, "README.md cannot be read: %v", err)}
+		}
+		if empty, err := isBlank(abs); err != nil || empty {
+			return []check.Finding{check.InFile(s.Readme, "README.md is empty")}
+		}
+		return nil
+	},
+}
+
+const versionLabel = "app.kubernetes.io/version"
+
+// VersionLabel ties the Task's version label to its directory.
+var VersionLabel = &check.Check{
+	ID:       "layout/version-label",
+	Doc:      "`app.kubernetes.io/version` missing or ≠ version dir (a patch level, 0.1.2 in 0.1, is fine)",
+	Severity: check.Error,
+	Help:     "set metadata.labels." + versionLabel + " to the version directory's name",
+	Run: func(s *catalog.Submission) []check.Finding {
+		m := s.Manifest
+		if m == nil || m.Root == nil {
+			return nil
+		}
+		n := m.Node("metadata.labels[" + versionLabel + "]")
+		if n == nil {
+			f := check.At(m, "metadata.labels", "metadata.labels has no %s (expected %q)", versionLabel, s.Version).
+				WithHelp(fmt.Sprintf("add `%s: %q` under metadata.labels: bundles and users read the version from it", versionLabel, s.Version))
+			f.Severity = check.Warning
+			return []check.Finding{f}
+		}
+		// the directory names a minor stream; the label may add a patch
+		// level (konflux: 0.10.5 lives in 0.10)
+		if n.Value != s.Version && !strings.HasPrefix(n.Value, s.Version+".") {
+			return []check.Finding{check.At(m, "metadata.labels["+versionLabel+"]", "%s is %q but the version directory is %q", versionLabel, n.Value, s.Version).
+				WithHelp(fmt.Sprintf("set %s: %q, or move the Task to %s", versionLabel, n.Value, path.Join(s.Layout, s.Name, n.Value)))}
+		}
+		return nil
+	},
+}
+
+// Kind accepts Tasks and StepActions of the Tekton API.
+var Kind = &check.Check{
+	ID:       manifest.RuleKind,
+	Doc:      "not a Task (or StepAction) of `tekton.dev/v1` / `v1beta1`",
+	Severity: check.Error,
+	Help:     "submit a `kind: Task` with `apiVersion: tekton.dev/v1`",
+	Run: func(s *catalog.Submission) []check.Finding {
+		out := check.FromProblems(s, manifest.RuleKind)
+		m := s.Manifest
+		if m == nil || m.Root == nil || len(out) > 0 {
+			return out
+		}
+		switch {
+		case m.Kind == "Task" && m.APIVersion == "tekton.dev/v1":
+		case m.Kind == "StepAction" && m.APIVersion == "tekton.dev/v1beta1":
+		case m.Kind == "Task" && m.APIVersion == "tekton.dev/v1beta1":
+			f := check.At(m, "apiVersion", "tekton.dev/v1beta1 is deprecated: the gate validated the Task converted to tekton.dev/v1").
+				WithHelp("write the Task as tekton.dev/v1 (https://tekton.dev/docs/pipelines/migrating-v1beta1-to-v1/): e.g. `resources` become `computeResources`")
+			f.Severity = check.Warning
+			out = append(out, f)
+		case m.Kind == "StepAction" && m.APIVersion == "tekton.dev/v1alpha1":
+			f := check.At(m, "apiVersion", "tekton.dev/v1alpha1 StepAction is deprecated").WithHelp("use apiVersion: tekton.dev/v1beta1")
+			f.Severity = check.Warning
+			out = append(out, f)
+		case m.Kind == "":
+			out = append(out, check.At(m, "kind", "the manifest has no kind"))
+		case m.Kind != "Task" && m.Kind != "StepAction":
+			out = append(out, check.At(m, "kind", "kind %s is not accepted: a submission is a Task (or a StepAction)", m.Kind))
+		default:
+			out = append(out, check.At(m, "apiVersion", "apiVersion %q is not a Tekton API version for %s (want tekton.dev/v1)", m.APIVersion, m.Kind))
+		}
+		return out
+	},
+}
+
+// validationContext is what Tekton's admission webhook validates with:
+// the default feature flags and defaults.
+func validationContext() context.Context {
+	ctx := context.Background()
+	return config.ToContext(ctx, config.FromContextOrDefaults(ctx))
+}
+
+// Schema runs tektoncd/pipeline's own defaulting and validation.
+var Schema = &check.Check{
+	ID:       manifest.RuleSchema,
+	Doc:      "everything `tektoncd/pipeline` validation rejects, mapped to file:line",
+	Severity: check.Error,
+	Help:     "fix the field as the message says; Tekton's admission webhook rejects the Task otherwise",
+	Run: func(s *catalog.Submission) []check.Finding {
+		out := check.FromProblems(s, manifest.RuleSchema)
+		m := s.Manifest
+		if m == nil {
+			return out
+		}
+		ctx := validationContext()
+		var errs *apis.FieldError
+		switch {
+		case m.Task != nil:
+			t := m.Task.DeepCopy()
+			t.SetDefaults(ctx)
+			errs = t.Validate(ctx)
+		case m.StepAction != nil:
+			sa := m.StepAction.DeepCopy()
+			sa.SetDefaults(ctx)
+			errs = sa.Validate(ctx)
+		default:
+			return out
+		}
+		return append(out, FieldErrors(m, errs)...)
+	},
+}
+
+// FieldErrors maps Tekton/knative validation errors to findings, one per
+// field path, at the line of that field.
+func FieldErrors(m *manifest.File, errs *apis.FieldError) []check.Finding {
+	if errs == nil {
+		return nil
+	}
+	var out []check.Finding
+	for _, e := range errs.WrappedErrors() {
+		msg := e.Message
+		if e.Details != "" {
+			msg += ": " + e.Details
+		}
+		sev := check.Error
+		if e.Level == apis.WarningLevel {
+			sev = check.Warning
+		}
+		paths := e.Paths
+		if len(paths) == 0 {
+			paths = []string{""}
+		}
+		for _, p := range paths {
+			f := check.At(m, p, "%s", msg)
+			if p != "" && !strings.Contains(msg, p) {
+				f.Message = fmt.Sprintf("%s: %s", msg, p)
+			}
+			f.Severity = sev
+			out = append(out, f)
+		}
+	}
+	return out
+}

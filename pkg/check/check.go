@@ -71,6 +71,9 @@ type Check struct {
 	Doc      string   // one line: what it finds
 	Severity Severity // default severity of its findings
 	Help     string   // how to fix, used when a finding brings none
+	// Bad and Fixed are short YAML excerpts: a manifest the rule rejects
+	// and the same manifest fixed (`taskgate explain` prints them).
+	Bad, Fixed string
 	// Run returns the check's findings; a finding without a severity gets
 	// the check's.
 	Run func(s *catalog.Submission) []Finding
@@ -122,4 +125,13 @@ func FromProblems(s *catalog.Submission, rule string) []Finding {
 		add(s.Manifest.Path, s.Manifest.Problems)
 	}
 	return out
+}
+
+// DocBase is where the rule reference (docs/rules.md, generated from the
+// registry) is published; every finding links its rule's section there.
+var DocBase = "https://github.com/taskgate/taskgate/blob/main/docs/rules.md"
+
+// DocURL links a rule's section of the rule reference.
+func DocURL(rule string) string {
+	return DocBase + "#" + strings.NewReplacer("/", "", ".", "").Replace(rule)
 }

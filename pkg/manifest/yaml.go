@@ -44,13 +44,13 @@ func parseDocument(data []byte, lim Limits) (root *yaml.Node, problems []Problem
 			return nil, []Problem{{Rule: RuleSyntax, Line: 1, Column: 1, Message: "the file is empty",
 				Help: "put one Tekton resource (apiVersion, kind, metadata, spec) in the file"}}
 		}
-		return nil, []Problem{syntaxProblem(err)}
+		return nil, []Problem{syntaxProblem(err, data)}
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		problems = append(problems, syntaxProblem(err))
+		problems = append(problems, syntaxProblem(err, data))
 	case len(extra.Content) > 0 && !isNullDoc(&extra):
 		problems = append(problems, Problem{Rule: RuleSyntax, Line: extra.Line, Column: extra.Column,
 			Message: "the file holds more than one YAML document",
@@ -72,12 +72,18 @@ func isNullDoc(n *yaml.Node) bool {
 	return len(n.Content) == 1 && n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null"
 }
 
-func syntaxProblem(err error) Problem {
+func syntaxProblem(err error, data []byte) Problem {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 1
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		if n, e := strconv.Atoi(m[1]); e == nil && n > 0 {
 			line = n
+		}
+	}
+	if lines := strings.Split(string(data), "\n"); line <= len(lines) {
+		text := lines[line-1]
+		if indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]; strings.Contains(indent, "\t") {
+			msg += " (a tab indents this line: YAML indents with spaces only)"
 		}
 	}
 	rule, help := RuleSyntax, "fix the YAML syntax at this line (indentation, quoting, a missing `:`); `yamllint` shows the same error locally"

@@ -1,0 +1,256 @@
+package manifest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+const goodTask = `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: main
+      image: alpine
+      script: echo hi
+`
+
+// only keeps the problems of one rule.
+func only(ps []Problem, rule string) []Problem {
+	var out []Problem
+	for _, p := range ps {
+		if p.Rule == rule {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func mustOne(t *testing.T, f *File, rule string, line int, msgPart string) {
+	t.Helper()
+	got := only(f.Problems, rule)
+	if len(got) != 1 {
+		t.Fatalf("want one %s problem, got %+v (all: %+v)", rule, got, f.Problems)
+	}
+	if got[0].Line != line {
+		t.Errorf("%s at line %d, want %d (%s)", rule, got[0].Line, line, got[0].Message)
+	}
+	if !strings.Contains(got[0].Message, msgPart) {
+		t.Errorf("%s message %q does not mention %q", rule, got[0].Message, msgPart)
+	}
+	if got[0].Help == "" {
+		t.Errorf("%s problem has no help", rule)
+	}
+}
+
+func TestParseGoodTask(t *testing.T) {
+	f := Parse("t.yaml", []byte(goodTask), DefaultLimits)
+	if len(f.Problems) != 0 {
+		t.Fatalf("problems: %+v", f.Problems)
+	}
+	if f.Task == nil || f.Task.Name != "hello" || f.Task.Spec.Steps[0].Image != "alpine" {
+		t.Fatalf("task not decoded: %+v", f.Task)
+	}
+	if line, col := f.Pos("spec.steps[0].image"); line != 8 || col != 14 {
+		t.Errorf("image at %d:%d, want 8:14", line, col)
+	}
+}
+
+func TestV1beta1IsConverted(t *testing.T) {
+	src := `apiVersion: tekton.dev/v1beta1
+kind: Task
+metadata:
+  name: old
+spec:
+  steps:
+    - name: main
+      image: alpine
+      resources:
+        limits:
+          memory: 1Gi
+      script: echo hi
+`
+	f := Parse("t.yaml", []byte(src), DefaultLimits)
+	if len(f.Problems) != 0 || f.Task == nil || !f.Converted {
+		t.Fatalf("want a converted Task, got %+v problems %+v", f.Task, f.Problems)
+	}
+	if got := f.Task.Spec.Steps[0].ComputeResources.Limits.Memory().String(); got != "1Gi" {
+		t.Errorf("v1beta1 step resources became computeResources %q, want 1Gi", got)
+	}
+}
+
+func TestStrictDecoding(t *testing.T) {
+	src := strings.Replace(goodTask, "      script: echo hi\n", "      scirpt: echo hi\n", 1)
+	f := Parse("t.yaml", []byte(src), DefaultLimits)
+	mustOne(t, f, RuleSchema, 9, `"spec.steps[0].scirpt"`)
+	if f.Task == nil {
+		t.Error("an unknown field must not hide the rest of the Task from later checks")
+	}
+
+	wrongType := strings.Replace(goodTask, "      image: alpine\n", "      image: [alpine]\n", 1)
+	f = Parse("t.yaml", []byte(wrongType), DefaultLimits)
+	mustOne(t, f, RuleSchema, 8, "image")
+}
+
+func TestSyntaxErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		line      int
+		part      string
+	}{
+		{"bad indentation", "apiVersion: tekton.dev/v1\nkind: Task\n metadata: x\n", 3, "mapping values"},
+		{"unclosed quote", "apiVersion: \"tekton.dev/v1\nkind: Task\n", 3, "found unexpected end of stream"},
+		{"duplicate key", "apiVersion: tekton.dev/v1\nkind: Task\nkind: Pipeline\n", 3, `duplicate key "kind" (first defined on line 2)`},
+		{"two documents", goodTask + "---\n" + goodTask, 10, "more than one YAML document"},
+		{"empty", "", 1, "empty"},
+		{"only a comment", "# nothing\n", 1, "empty"},
+		{"tab indentation", "apiVersion: v1\nkind: Task\nspec:\n\tsteps: []\n", 4, "tab"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := Parse("t.yaml", []byte(tc.src), DefaultLimits)
+			mustOne(t, f, RuleSyntax, tc.line, tc.part)
+		})
+	}
+	// a document separator followed by nothing is one document
+	f := Parse("t.yaml", []byte(goodTask+"---\n"), DefaultLimits)
+	if len(f.Problems) != 0 {
+		t.Errorf("trailing --- gave %+v", f.Problems)
+	}
+}
+
+func TestBillionLaughs(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 10; i++ {
+		b.WriteString("a" + string(rune('0'+i)) + ": &a" + string(rune('0'+i)) + " [")
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("*a" + string(rune('0'+i-1)))
+		}
+		b.WriteString("]\n")
+	}
+	f := Parse("bomb.yaml", []byte(b.String()), DefaultLimits)
+	got := only(f.Problems, RuleLimits)
+	if len(got) != 1 || !strings.Contains(got[0].Message, "expands to more than") {
+		t.Fatalf("want an expansion limit problem, got %+v", f.Problems)
+	}
+	if f.Root != nil {
+		t.Error("a bomb must not be handed to later checks")
+	}
+}
+
+func TestNestingDepth(t *testing.T) {
+	deep := strings.Repeat("[", 100) + strings.Repeat("]", 100)
+	f := Parse("deep.yaml", []byte("a: "+deep+"\n"), DefaultLimits)
+	got := only(f.Problems, RuleLimits)
+	if len(got) != 1 || !strings.Contains(got[0].Message, "nests deeper than 64") {
+		t.Fatalf("want a depth problem, got %+v", f.Problems)
+	}
+	// beyond the parser's own limit the answer is the same rule, not a crash
+	f = Parse("deeper.yaml", []byte("a: "+strings.Repeat("[", 20000)+"\n"), DefaultLimits)
+	if len(f.Problems) == 0 || f.Root != nil {
+		t.Fatalf("want a problem for 20000 levels, got %+v", f.Problems)
+	}
+}
+
+func TestNotUTF8(t *testing.T) {
+	f := Parse("latin1.yaml", []byte("apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: caf\xe9\n"), DefaultLimits)
+	mustOne(t, f, RuleLimits, 4, "not valid UTF-8")
+}
+
+func TestFileSizeLimit(t *testing.T) {
+	dir := t.TempDir()
+	big := goodTask + "# " + strings.Repeat("x", int(DefaultLimits.MaxFileBytes)) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "big.yaml"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := Load(dir, "big.yaml", DefaultLimits)
+	mustOne(t, f, RuleLimits, 1, "over the 1048576-byte limit")
+	if f.Data != nil {
+		t.Error("an oversized file must not be read")
+	}
+}
+
+func TestPathsLeavingTheRepository(t *testing.T) {
+	outside := t.TempDir()
+	repo := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret.yaml"), []byte(goodTask), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "secret.yaml"), filepath.Join(repo, "link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "real.yaml"), []byte(goodTask), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real.yaml", filepath.Join(repo, "inside.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ rel, part string }{
+		{"link.yaml", "symlink that leaves the repository"},
+		{"../" + filepath.Base(outside) + "/secret.yaml", "leaves the repository"},
+		{filepath.Join(outside, "secret.yaml"), "absolute"},
+	} {
+		f := Load(repo, tc.rel, DefaultLimits)
+		mustOne(t, f, RuleLimits, 1, tc.part)
+		if f.Data != nil {
+			t.Errorf("%s: the file outside the repository was read", tc.rel)
+		}
+	}
+	if f := Load(repo, "inside.yaml", DefaultLimits); len(f.Problems) != 0 || f.Task == nil {
+		t.Errorf("a symlink inside the repository is fine, got %+v", f.Problems)
+	}
+}
+
+func TestSpecialFilesDoNotHang(t *testing.T) {
+	repo := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(repo, "fifo.yaml"), 0o644); err != nil {
+		t.Skip("no mkfifo:", err)
+	}
+	f := Load(repo, "fifo.yaml", DefaultLimits) // would block forever if opened
+	mustOne(t, f, RuleLimits, 1, "not a regular file")
+	if err := os.Mkdir(filepath.Join(repo, "dir.yaml"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustOne(t, Load(repo, "dir.yaml", DefaultLimits), RuleLimits, 1, "not a regular file")
+}
+
+func TestWrongKinds(t *testing.T) {
+	for _, tc := range []struct{ src, part string }{
+		{"- a\n- b\n", "not a mapping"},
+		{"just a string\n", "not a mapping"},
+	} {
+		f := Parse("t.yaml", []byte(tc.src), DefaultLimits)
+		mustOne(t, f, RuleKind, 1, tc.part)
+	}
+	// kinds the loader does not decode are left to the tekton/kind check
+	f := Parse("cm.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"), DefaultLimits)
+	if len(f.Problems) != 0 || f.Kind != "ConfigMap" || f.Task != nil {
+		t.Errorf("ConfigMap: %+v", f)
+	}
+}
+
+func TestMergeKeysAndAliases(t *testing.T) {
+	src := `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: merged
+spec:
+  stepTemplate: &tpl
+    image: alpine
+  steps:
+    - <<: *tpl
+      name: main
+      script: echo hi
+`
+	f := Parse("t.yaml", []byte(src), DefaultLimits)
+	if len(f.Problems) != 0 || f.Task == nil || f.Task.Spec.Steps[0].Image != "alpine" {
+		t.Fatalf("merge key not applied: %+v %+v", f.Problems, f.Task)
+	}
+}

@@ -26,6 +26,9 @@ type Repo struct {
 	Config     *config.Config
 	CodeOwners *CodeOwners // nil when the repository has none
 	Limits     manifest.Limits
+	// PipelinesDir holds the build pipelines the integration rules compose
+	// into (`--pipelines DIR`); empty means Root's pipelines/.
+	PipelinesDir string
 }
 
 // Submission is one version of one Task: `<layout>/<name>/<version>/`.

@@ -1,0 +1,180 @@
+package catalog
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const taskYAML = "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: %s\nspec:\n  steps:\n    - image: alpine\n      script: echo\n"
+
+func write(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for rel, content := range files {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func task(name string) string { return strings.ReplaceAll(taskYAML, "%s", name) }
+
+func TestDiscover(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	write(t, root, map[string]string{
+		"partners/README.md":                       "how to submit",
+		"partners/hello/OWNERS":                    "approvers: [alice]\n",
+		"partners/hello/0.1/hello.yaml":            task("hello"),
+		"partners/hello/0.1/README.md":             "# hello",
+		"partners/hello/0.2/hello.yaml":            task("hello"),
+		"partners/misnamed/0.1/other.yaml":         task("misnamed"),
+		"partners/empty/0.1/notes.txt":             "x",
+		"task/team-task/0.3/team-task.yaml":        task("team-task"),
+		"task/team-task/0.3/OWNERS":                "RHTAP Build team\n",
+		"pipelines/docker-build/docker-build.yaml": "kind: Pipeline\n",
+	})
+	write(t, outside, map[string]string{"evil.yaml": task("evil")})
+	if err := os.MkdirAll(filepath.Join(root, "partners/evil/0.1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "evil.yaml"), filepath.Join(root, "partners/evil/0.1/evil.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	repo, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs, err := repo.Discover()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	byID := map[string]*Submission{}
+	for _, s := range subs {
+		ids = append(ids, s.ID())
+		byID[s.ID()] = s
+	}
+	want := []string{"partners/empty/0.1", "partners/evil/0.1", "partners/hello/0.1", "partners/hello/0.2", "partners/misnamed/0.1", "task/team-task/0.3"}
+	if !reflect.DeepEqual(ids, want) {
+		t.Fatalf("discovered %v, want %v", ids, want)
+	}
+
+	hello := byID["partners/hello/0.1"]
+	if hello.Manifest == nil || hello.Manifest.Task == nil || hello.Readme != "partners/hello/0.1/README.md" ||
+		hello.Owners == nil || hello.Owners.Path != "partners/hello/OWNERS" || !reflect.DeepEqual(hello.Owners.Approvers, []string{"alice"}) {
+		t.Errorf("hello/0.1: %+v owners %+v", hello, hello.Owners)
+	}
+	if byID["partners/hello/0.2"].Readme != "" {
+		t.Error("0.2 has no README of its own nor at the task level")
+	}
+	if m := byID["partners/misnamed/0.1"].Manifest; m == nil || m.Path != "partners/misnamed/0.1/other.yaml" {
+		t.Errorf("the only YAML of a directory is loaded even when misnamed: %+v", m)
+	}
+	if byID["partners/empty/0.1"].Manifest != nil {
+		t.Error("no YAML, no manifest")
+	}
+	if o := byID["task/team-task/0.3"].Owners; o == nil || o.Parsed || o.Empty {
+		t.Errorf("plain-text OWNERS is kept as present but unparsed: %+v", o)
+	}
+	evil := byID["partners/evil/0.1"]
+	if evil.Manifest != nil || len(evil.Problems) != 1 || !strings.Contains(evil.Problems[0].Message, "leaves the repository") {
+		t.Errorf("a symlink out of the repository must be refused unread: manifest %+v problems %+v", evil.Manifest, evil.Problems)
+	}
+}
+
+func TestCodeOwners(t *testing.T) {
+	co := ParseCodeOwners("CODEOWNERS", []byte(`# comment
+*                     @org/maintainers
+/partners/hello/      @alice @org/hello-team
+partners/**/OWNERS    @org/owners-admins
+*.md                  @docs # trailing comment
+`))
+	for _, tc := range []struct {
+		path  string
+		owner string
+	}{
+		{"pipelines/x.yaml", "@org/maintainers"},
+		{"partners/hello/0.1/hello.yaml", "@alice"},
+		{"partners/hello/OWNERS", "@org/owners-admins"},
+		{"partners/hello/0.1/README.md", "@docs"},
+		{"partners/other/0.1/other.yaml", "@org/maintainers"},
+	} {
+		r := co.OwnersOf(tc.path)
+		if r == nil || r.Owners[0] != tc.owner {
+			t.Errorf("%s: got %+v, want %s", tc.path, r, tc.owner)
+		}
+	}
+	var none *CodeOwners
+	if none.OwnersOf("x") != nil {
+		t.Error("no CODEOWNERS, no owner")
+	}
+}
+
+func git(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.email=t@t", "-c", "user.name=t", "-c", "commit.gpgsign=false"}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+}
+
+func TestChangedFrom(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{
+		"partners/a/OWNERS":     "approvers: [a]\n",
+		"partners/a/0.1/a.yaml": task("a"),
+		"partners/b/0.1/b.yaml": task("b"),
+		"partners/c/0.1/c.yaml": task("c"),
+		"partners/d/0.1/d.yaml": task("d"),
+		"README.md":             "catalog",
+	})
+	git(t, root, "init", "-q", "-b", "main")
+	git(t, root, "add", "-A")
+	git(t, root, "commit", "-qm", "base")
+	git(t, root, "checkout", "-qb", "pr")
+	write(t, root, map[string]string{"partners/a/OWNERS": "approvers: [a, z]\n", "partners/b/0.1/b.yaml": task("b") + "# edit\n"})
+	git(t, root, "commit", "-qam", "pr change")
+	write(t, root, map[string]string{"partners/e/0.1/e.yaml": task("e")}) // untracked, not yet committed
+	if err := os.Remove(filepath.Join(root, "partners/c/0.1/c.yaml")); err != nil {
+		t.Fatal(err)
+	}
+
+	repo, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change, err := repo.ChangedFrom("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"partners/a/OWNERS", "partners/b/0.1/b.yaml", "partners/c/0.1/c.yaml", "partners/e/0.1/e.yaml"}; !reflect.DeepEqual(change.Paths, want) {
+		t.Errorf("paths %v, want %v", change.Paths, want)
+	}
+	if !reflect.DeepEqual(change.Deleted, []string{"partners/c/0.1/c.yaml"}) {
+		t.Errorf("deleted %v", change.Deleted)
+	}
+	subs, _ := repo.Discover()
+	var ids []string
+	for _, s := range change.Touched(subs) {
+		ids = append(ids, s.ID())
+	}
+	// c/0.1 still exists as a directory (its file was deleted): it is touched
+	if want := []string{"partners/a/0.1", "partners/b/0.1", "partners/c/0.1", "partners/e/0.1"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("touched %v, want %v", ids, want)
+	}
+
+	if _, err := repo.ChangedFrom("no-such-branch"); err == nil || !strings.Contains(err.Error(), "no-such-branch") {
+		t.Errorf("unknown revision: %v", err)
+	}
+	if _, err := repo.ChangedFrom("--output=/tmp/x"); err == nil {
+		t.Error("an option must not pass as a revision")
+	}
+}

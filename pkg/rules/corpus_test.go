@@ -1,0 +1,148 @@
+package rules_test
+
+import (
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/manifest"
+	_ "taskgate.dev/taskgate/pkg/rules"
+)
+
+// corpusDir is ../shared/corpus beside the project's root.
+func corpusDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := filepath.Abs("../../../shared/corpus")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		tb.Skip("corpus not found beside the project:", err)
+	}
+	return dir
+}
+
+func mustOpen(tb testing.TB, dir string) *catalog.Repo {
+	tb.Helper()
+	repo, err := catalog.Open(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return repo
+}
+
+// everyYAML wraps every YAML file of a corpus as a one-file submission,
+// so Pipelines, kustomizations and tests get the full rule set too.
+func everyYAML(tb testing.TB, repo *catalog.Repo) []*catalog.Submission {
+	var subs []*catalog.Submission
+	err := filepath.WalkDir(repo.Root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			return err
+		}
+		rel, _ := filepath.Rel(repo.Root, p)
+		rel = filepath.ToSlash(rel)
+		dir := path.Dir(rel)
+		subs = append(subs, &catalog.Submission{
+			Repo: repo, Layout: "task", Name: strings.TrimSuffix(path.Base(rel), path.Ext(rel)), Version: path.Base(dir),
+			Dir: dir, TaskPath: rel, Files: []string{rel}, Manifest: manifest.Load(repo.Root, rel, repo.Limits),
+		})
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return subs
+}
+
+func TestEveryCorpusFile(t *testing.T) {
+	corpus := corpusDir(t)
+	total := 0
+	for _, name := range []string{"build-definitions", "tektoncd-catalog"} {
+		repo := mustOpen(t, filepath.Join(corpus, name))
+		discovered, err := repo.Discover()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := everyYAML(t, repo)
+		if len(discovered) < 60 || len(files) < 230 {
+			t.Fatalf("%s: only %d submissions and %d YAML files: is the corpus complete?", name, len(discovered), len(files))
+		}
+		for _, subs := range [][]*catalog.Submission{discovered, files} {
+			res := check.Run(subs, check.All(), nil)
+			for _, f := range res.Findings() {
+				total++
+				if f.File == "" || f.Line < 1 || f.Column < 1 || f.Rule == "" || f.Message == "" || f.Help == "" || f.Severity == 0 {
+					t.Errorf("finding without a place, rule, message or help: %+v", f)
+				}
+				if check.Lookup(f.Rule) == nil {
+					t.Errorf("finding of an unregistered rule: %+v", f)
+				}
+				if strings.Contains(f.Message, "crashed") {
+					t.Errorf("a check crashed: %+v", f)
+				}
+				if _, err := os.Stat(filepath.Join(repo.Root, f.File)); err != nil && !strings.Contains(f.Message, "expected") {
+					t.Errorf("finding points at a file that does not exist: %+v", f)
+				}
+			}
+		}
+	}
+	t.Logf("%d findings over the corpus", total)
+}
+
+func TestExampleHelloWorldHasNoError(t *testing.T) {
+	repo := mustOpen(t, filepath.Join(corpusDir(t), "build-definitions"))
+	sub, err := repo.Submission("partners/example-hello-world/0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.Manifest == nil || sub.Manifest.Task == nil {
+		t.Fatal("example-hello-world did not load")
+	}
+	res := check.Run([]*catalog.Submission{sub}, check.All(), nil)
+	for _, f := range res.Findings() {
+		if f.Severity == check.Error {
+			t.Errorf("error on the reference partner Task: %s", f)
+		}
+	}
+}
+
+// BenchmarkCorpus measures discovery and every check over both corpora
+// (every submission), the figure the foundation issue asks for.
+func BenchmarkCorpus(b *testing.B) {
+	corpus := corpusDir(b)
+	checks := check.All()
+	n := 0
+	for b.Loop() {
+		n = 0
+		for _, name := range []string{"build-definitions", "tektoncd-catalog"} {
+			repo := mustOpen(b, filepath.Join(corpus, name))
+			subs, err := repo.Discover()
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(subs)
+			check.Run(subs, checks, nil)
+		}
+	}
+	b.ReportMetric(float64(n), "submissions")
+}
+
+// BenchmarkOneTask measures one submission end to end: open the
+// repository, load the Task, run every check.
+func BenchmarkOneTask(b *testing.B) {
+	dir := filepath.Join(corpusDir(b), "build-definitions")
+	checks := check.All()
+	for b.Loop() {
+		repo := mustOpen(b, dir)
+		sub, err := repo.Submission("partners/example-hello-world/0.1")
+		if err != nil {
+			b.Fatal(err)
+		}
+		check.Run([]*catalog.Submission{sub}, checks, nil)
+	}
+}

@@ -70,6 +70,20 @@ func (f *File) Pos(path string) (line, col int) {
 	return n.Line, n.Column
 }
 
+// KeyPos is Pos for the key of a mapping entry (`image:` rather than its
+// value): where an unknown or offending field is written.
+func (f *File) KeyPos(path string) (line, col int) {
+	segs := ParsePath(path)
+	if n := len(segs); n > 0 && segs[n-1].Field != "" {
+		if parent, ok := Locate(f.Root, path[:strings.LastIndex(path, segs[n-1].Field)]); ok {
+			if k := MapKey(parent, segs[n-1].Field); k != nil {
+				return k.Line, k.Column
+			}
+		}
+	}
+	return f.Pos(path)
+}
+
 // Node returns the node at a field path when it exists exactly.
 func (f *File) Node(path string) *yaml.Node {
 	n, ok := Locate(f.Root, path)
@@ -312,7 +326,7 @@ func (f *File) strictDecode(raw []byte, target any) bool {
 			f.problem(RuleSchema, 1, 1, "remove the field", "%v", e)
 			continue
 		}
-		line, col := f.Pos(m[2])
+		line, col := f.KeyPos(m[2])
 		if m[1] == "unknown" {
 			// the API server rejects unknown fields; the rest of the object
 			// decoded fine, so later checks still see it

@@ -87,6 +87,9 @@ func TestStrictDecoding(t *testing.T) {
 	src := strings.Replace(goodTask, "      script: echo hi\n", "      scirpt: echo hi\n", 1)
 	f := Parse("t.yaml", []byte(src), DefaultLimits)
 	mustOne(t, f, RuleSchema, 9, `"spec.steps[0].scirpt"`)
+	if p := only(f.Problems, RuleSchema)[0]; p.Column != 7 {
+		t.Errorf("unknown field at column %d, want the key at 7", p.Column)
+	}
 	if f.Task == nil {
 		t.Error("an unknown field must not hide the rest of the Task from later checks")
 	}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// writeRepo makes a catalog with one submission whose Task is given.
+func writeRepo(t *testing.T, taskYAML string) string {
+	t.Helper()
+	root := t.TempDir()
+	files := map[string]string{
+		"partners/demo/OWNERS":        "approvers: [someone]\n",
+		"partners/demo/0.1/README.md": "# demo\n",
+		"partners/demo/0.1/demo.yaml": taskYAML,
+	}
+	for rel, content := range files {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func TestExampleCatalogPasses(t *testing.T) {
+	code, out, errOut := runCLI("validate", "../../examples/catalog")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "1 submission(s), 0 error(s)") {
+		t.Errorf("summary missing:\n%s", out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	broken := writeRepo(t, "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: demo\nspec:\n  steps:\n    - image: alpine\n      scirpt: echo\n")
+	code, out, _ := runCLI("validate", broken)
+	if code != exitFindings {
+		t.Fatalf("a Task with an unknown field must fail with %d, got %d\n%s", exitFindings, code, out)
+	}
+	if !strings.Contains(out, "partners/demo/0.1/demo.yaml:8:7: error tekton/schema: unknown field \"spec.steps[0].scirpt\"") {
+		t.Errorf("compiler-style line missing:\n%s", out)
+	}
+	if !strings.Contains(out, "    help: ") {
+		t.Errorf("help missing:\n%s", out)
+	}
+
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"validate", "--format", "yaml", broken},
+		{"validate", "--no-such-flag"},
+		{"validate", "/does/not/exist"},
+		{"validate", broken, broken},
+		{"validate", "--changed-from", "HEAD", broken}, // not a git repository
+	} {
+		if code, _, errOut := runCLI(args...); code != exitUsage || errOut == "" {
+			t.Errorf("%v: want exit %d with a message, got %d %q", args, exitUsage, code, errOut)
+		}
+	}
+	bad := writeRepo(t, "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: demo\nspec:\n  steps: []\n")
+	if err := os.WriteFile(filepath.Join(bad, ".taskgate.yaml"), []byte("disable: [layout/typo]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI("validate", bad); code != exitUsage || !strings.Contains(errOut, `unknown rule "layout/typo"`) {
+		t.Errorf("a misspelt rule in .taskgate.yaml: got %d %q", code, errOut)
+	}
+}
+
+func TestFlagsAfterPathAndOutputFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report.json")
+	code, stdout, errOut := runCLI("validate", "../../examples/catalog", "--format", "json", "--output", out)
+	if code != exitOK || stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Findings []map[string]any `json:"findings"`
+		Summary  struct {
+			Submissions int  `json:"submissions"`
+			Errors      int  `json:"errors"`
+			Passed      bool `json:"passed"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	if rep.Summary.Submissions != 1 || rep.Summary.Errors != 0 || !rep.Summary.Passed || rep.Findings == nil {
+		t.Errorf("json summary: %+v", rep)
+	}
+}
+
+func TestEveryFormatRenders(t *testing.T) {
+	broken := writeRepo(t, "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: demo\nspec:\n  steps:\n    - image: alpine\n      scirpt: echo\n")
+	for _, format := range []string{"text", "json", "sarif", "junit", "markdown", "github"} {
+		code, out, errOut := runCLI("validate", "--format", format, broken)
+		if code != exitFindings || !strings.Contains(out, "demo.yaml") {
+			t.Errorf("%s: exit %d, output lacks the file\n%s%s", format, code, out, errOut)
+		}
+	}
+}

@@ -18,8 +18,12 @@ var Formats = []string{"text", "json", "sarif", "junit", "markdown", "github"}
 
 // writers maps a format to its renderer; each lives in its own file.
 var writers = map[string]func(io.Writer, *check.Result) error{
-	"text": Text,
-	"json": JSON,
+	"text":     Text,
+	"json":     JSON,
+	"sarif":    SARIF,
+	"junit":    JUnit,
+	"markdown": Markdown,
+	"github":   GitHub,
 }
 
 // Write renders a result in a format.

@@ -1,0 +1,50 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"taskgate.dev/taskgate/pkg/check"
+)
+
+// GitHub writes GitHub Actions workflow commands, one annotation per
+// finding (`::error file=F,line=L,col=C,title=RULE::message`), then a
+// summary line for the log.
+func GitHub(w io.Writer, res *check.Result) error {
+	for _, f := range res.Findings() {
+		msg := f.Message
+		if f.Help != "" {
+			msg += "\nhelp: " + f.Help
+		}
+		if _, err := fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=%s::%s\n", githubCommand(f.Severity),
+			ghProperty(f.File), f.Line, f.Column, ghProperty(f.Rule), ghData(msg)); err != nil {
+			return err
+		}
+	}
+	s := Summarize(res)
+	_, err := fmt.Fprintf(w, "taskgate: %s, %s, %s, %s\n", plural(s.Submissions, "submission"),
+		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"))
+	return err
+}
+
+func githubCommand(s check.Severity) string {
+	switch s {
+	case check.Error:
+		return "error"
+	case check.Warning:
+		return "warning"
+	}
+	return "notice"
+}
+
+// GitHub's escaping (actions/toolkit, command.ts): data escapes `%`, CR
+// and LF, so a message cannot end the command and start another; property
+// values also escape `:` and `,`, which delimit properties.
+var (
+	ghDataEscaper     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	ghPropertyEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
+
+func ghData(s string) string     { return ghDataEscaper.Replace(s) }
+func ghProperty(s string) string { return ghPropertyEscaper.Replace(s) }

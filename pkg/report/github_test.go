@@ -1,0 +1,97 @@
+package report_test
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"taskgate.dev/taskgate/pkg/check"
+)
+
+// annotation is a workflow command read back as the runner reads it.
+type annotation struct {
+	command, file, title, message string
+	line, col                     int
+}
+
+var (
+	commandLine = regexp.MustCompile(`^::(error|warning|notice) ([^:]*)::(.*)$`)
+	// The runner's unescaping (actions/runner, ActionCommand.cs).
+	unescapeProperty = strings.NewReplacer("%25", "%", "%0D", "\r", "%0A", "\n", "%3A", ":", "%2C", ",")
+	unescapeData     = strings.NewReplacer("%25", "%", "%0D", "\r", "%0A", "\n")
+)
+
+// parseAnnotations splits the output into annotations and other lines.
+func parseAnnotations(t *testing.T, out string) (anns []annotation, other []string) {
+	t.Helper()
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		m := commandLine.FindStringSubmatch(l)
+		if m == nil {
+			other = append(other, l)
+			continue
+		}
+		a := annotation{command: m[1], message: unescapeData.Replace(m[3])}
+		props := strings.Split(m[2], ",")
+		if len(props) != 4 {
+			t.Errorf("want 4 properties (file, line, col, title): %q", m[2])
+		}
+		for _, p := range props {
+			k, v, _ := strings.Cut(p, "=")
+			v = unescapeProperty.Replace(v)
+			switch k {
+			case "file":
+				a.file = v
+			case "title":
+				a.title = v
+			case "line":
+				a.line, _ = strconv.Atoi(v)
+			case "col":
+				a.col, _ = strconv.Atoi(v)
+			default:
+				t.Errorf("unknown property %q in %q", k, l)
+			}
+		}
+		anns = append(anns, a)
+	}
+	return anns, other
+}
+
+var ghCommands = map[check.Severity]string{check.Error: "error", check.Warning: "warning", check.Info: "notice"}
+
+func checkAnnotations(t *testing.T, res *check.Result, out string) {
+	t.Helper()
+	anns, other := parseAnnotations(t, out)
+	fs := res.Findings()
+	if len(anns) != len(fs) || len(other) != 1 || !strings.HasPrefix(other[0], "taskgate: ") {
+		t.Fatalf("%d annotations for %d findings, other lines %q", len(anns), len(fs), other)
+	}
+	for i, f := range fs {
+		want := annotation{command: ghCommands[f.Severity], file: f.File, line: f.Line, col: f.Column, title: f.Rule, message: f.Message}
+		if f.Help != "" {
+			want.message += "\nhelp: " + f.Help
+		}
+		if anns[i] != want {
+			t.Errorf("annotation %d:\n got %+v\nwant %+v", i, anns[i], want)
+		}
+	}
+}
+
+func TestGitHubCorpus(t *testing.T) {
+	res := buildDefinitions(t)
+	checkAnnotations(t, res, render(t, "github", res))
+}
+
+func TestGitHubHandMade(t *testing.T) {
+	res := nastyResult()
+	out := render(t, "github", res)
+	// The message's CRLF + "::error ..." stays inside its annotation.
+	if n := strings.Count(out, "\n"); n != len(res.Findings())+1 {
+		t.Errorf("%d lines for %d findings and a summary:\n%s", n, len(res.Findings()), out)
+	}
+	if !strings.Contains(out, "::error file=partners/we ird%2Cna%3Ame/0.1/t%25#.yaml,line=7,col=14,title=image/unpinned::image `a|b`") ||
+		!strings.Contains(out, "100%25") || !strings.Contains(out, "$x$%0D%0A::error file=evil.yaml::injected") {
+		t.Errorf("escaping:\n%s", out)
+	}
+	checkAnnotations(t, res, out)
+}

@@ -1,0 +1,290 @@
+package script
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"taskgate.dev/taskgate/pkg/check"
+)
+
+// TestExamples: every rule's Bad fires the rule, its Fixed does not.
+func TestExamples(t *testing.T) {
+	for _, c := range Checks {
+		t.Run(c.ID, func(t *testing.T) {
+			if c.ID == Shellcheck.ID {
+				needShellcheck(t)
+			}
+			if c.Bad == "" || c.Fixed == "" {
+				t.Fatal("Bad and Fixed are required")
+			}
+			if fs := run(c, sub(t, c.Bad)); len(fs) == 0 {
+				t.Error("Bad does not fire the rule")
+			}
+			if fs := run(c, sub(t, c.Fixed)); len(fs) != 0 {
+				t.Errorf("Fixed fires the rule: %v", fs)
+			}
+		})
+	}
+}
+
+const task = `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: t
+spec:
+  params:
+    - name: url
+    - name: mode
+      enum: [fast, slow]
+  steps:
+    - name: s
+      image: x
+`
+
+func TestSyntax(t *testing.T) {
+	fs := run(Syntax, sub(t, task+`      script: |
+        #!/bin/bash
+        for f in *; do
+          echo "$f" "$(params.url)"
+        if true; then echo; fi
+`))
+	// the `for` is never closed: reported at the `for`
+	if got := at(fs); !reflect.DeepEqual(got, []string{"15:9 error"}) {
+		t.Errorf("unclosed for: %v", got)
+	}
+	if len(fs) == 1 && !strings.Contains(fs[0].Message, `bash script of step "s" does not parse`) {
+		t.Errorf("message: %s", fs[0].Message)
+	}
+
+	// a bash array in a script without a shebang: Tekton runs /bin/sh
+	fs = run(Syntax, sub(t, task+`      script: |
+        set -e
+        args=(a b)
+`))
+	if got := at(fs); !reflect.DeepEqual(got, []string{"15:14 warning"}) || !strings.Contains(fs[0].Help, "#!/bin/bash") {
+		t.Errorf("array under /bin/sh: %v %v", got, fs)
+	}
+	if fs := run(Syntax, sub(t, task+"      script: |\n        #!/bin/bash\n        args=(a b)\n")); len(fs) != 0 {
+		t.Errorf("array under bash: %v", fs)
+	}
+
+	// `sh -c` strings are scripts too; an error in a quoted scalar maps
+	// inside the quotes
+	fs = run(Syntax, sub(t, task+`      command: ["/bin/sh", "-c", "echo 'unterminated"]
+`))
+	if got := at(fs); !reflect.DeepEqual(got, []string{"13:40 error"}) {
+		t.Errorf("sh -c: %v %v", got, fs)
+	}
+
+	// non-shell interpreters are said to be skipped, never silently
+	fs = run(Syntax, sub(t, task+"      script: |\n        #!/usr/bin/env python3\n        print('$(params.url)')\n"))
+	if len(fs) != 1 || fs[0].Severity != check.Info || !strings.Contains(fs[0].Message, "python3, not a shell") {
+		t.Errorf("python: %v", fs)
+	}
+}
+
+func TestSyntaxCorpus(t *testing.T) {
+	// konflux's git-clone: bash scripts full of Tekton variables
+	if fs := run(Syntax, corpusSub(t, "build-definitions", "task/git-clone/0.2")); len(fs) != 0 {
+		t.Errorf("git-clone 0.2: %v", fs)
+	}
+	// tektoncd catalog buildah 0.8: `BUILD_ARGS=()` under /bin/sh
+	fs := run(Syntax, corpusSub(t, "tektoncd-catalog", "task/buildah/0.8"))
+	if got := at(fs); !reflect.DeepEqual(got, []string{"103:18 warning"}) || !strings.Contains(fs[0].Message, "arrays are a bash") {
+		t.Errorf("buildah 0.8: %v %v", got, fs)
+	}
+}
+
+func TestShellcheck(t *testing.T) {
+	needShellcheck(t)
+	fs := run(Shellcheck, sub(t, task+`      env:
+        - name: mode
+          value: $(params.mode)
+      script: |
+        #!/bin/bash
+        if [ "$(params.mode)" = "fast" ]; then echo "$mode"; fi
+        case $(params.url) in x) ;; esac
+        	echo $(ls)
+        [ -n "$(params.url)" ] && echo "$undefined"
+`))
+	// masked comparisons (SC2050, SC2194, SC2157) and $mode from env
+	// (SC2154) are not reported; `echo $(ls)` is (SC2005, SC2046: after
+	// a tab, shellcheck's column 15 is column 15 here too), and so is
+	// $undefined (SC2154)
+	var got []string
+	for _, f := range fs {
+		got = append(got, f.Message[:6]+" "+at([]check.Finding{f})[0])
+	}
+	want := []string{"SC2046 20:15 warning", "SC2005 20:15 info", "SC2154 21:41 warning"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+
+	// scripts of several steps and dialects, one of them twice: each
+	// finding lands in its own step
+	fs = run(Shellcheck, sub(t, task+`      script: |
+        #!/bin/bash
+        cd /tmp; echo $(ls)
+    - name: b
+      image: x
+      script: |
+        [[ -f x ]] && echo ok
+    - name: c
+      image: x
+      script: |
+        #!/bin/bash
+        cd /tmp; echo $(ls)
+`))
+	got = nil
+	for _, f := range fs {
+		got = append(got, f.Message[:6]+" "+at([]check.Finding{f})[0])
+	}
+	want = []string{"SC2164 15:9 warning", "SC2046 15:23 warning", "SC2005 15:23 info",
+		"SC3010 19:9 warning",
+		"SC2164 24:9 warning", "SC2046 24:23 warning", "SC2005 24:23 info"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("several scripts: got %v, want %v", got, want)
+	}
+
+	// shellcheck's error level is an error finding
+	fs = run(Shellcheck, corpusSub(t, "tektoncd-catalog", "task/black/0.2"))
+	var errs []string
+	for _, f := range fs {
+		if f.Severity == check.Error {
+			errs = append(errs, f.Message[:6]+" "+at([]check.Finding{f})[0])
+		}
+	}
+	if !reflect.DeepEqual(errs, []string{"SC2068 41:15 error"}) {
+		t.Errorf("black 0.2: %v", errs)
+	}
+	if fs := run(Shellcheck, corpusSub(t, "build-definitions", "task/git-clone/0.2")); len(fs) != 0 {
+		t.Errorf("git-clone 0.2: %v", fs)
+	}
+}
+
+func TestShellcheckFails(t *testing.T) {
+	broken := filepath.Join(t.TempDir(), "shellcheck")
+	if err := os.WriteFile(broken, []byte("#!/bin/sh\necho 'shellcheck: out of memory' >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	look := LookShellcheck
+	defer func() { LookShellcheck = look }()
+	LookShellcheck = func() (string, error) { return broken, nil }
+	fs := run(Shellcheck, sub(t, task+"      script: echo TestShellcheckFails\n"))
+	if got := at(fs); !reflect.DeepEqual(got, []string{"13:15 warning"}) || !strings.Contains(fs[0].Message, "shellcheck: out of memory") {
+		t.Errorf("broken shellcheck: %v", fs)
+	}
+}
+
+func TestShellcheckAbsent(t *testing.T) {
+	look := LookShellcheck
+	defer func() { LookShellcheck = look }()
+	LookShellcheck = func() (string, error) { return "", errors.New("not found") }
+	fs := run(Shellcheck, sub(t, task+"      script: echo one\n    - name: two\n      image: x\n      script: echo two\n"))
+	if len(fs) != 1 || fs[0].Severity != check.Info || !strings.Contains(fs[0].Message, "shellcheck is not installed") || !strings.Contains(fs[0].Message, "2 shell script") {
+		t.Errorf("without shellcheck: %v", fs)
+	}
+}
+
+func TestParamInjection(t *testing.T) {
+	fs := run(ParamInjection, sub(t, task+`      env:
+        - name: URL
+          value: $(params.url)
+      script: |
+        #!/bin/bash
+        git clone "$(params.url)" --depth=1 $(workspaces.src.path)
+        echo $(params.mode) $(context.taskRun.name) $(results.r.path)
+        echo "$(steps.build.results.digest)" $(steps.build.results.digest.path)
+    - name: c
+      image: x
+      command: [bash, -c]
+      args: ["curl -d '$(params.url)' $(params.url)", "$(params.url)"]
+`))
+	// the enum param, paths and context are not the caller's; the args
+	// after the -c string are positional parameters, data
+	if got := at(fs); !reflect.DeepEqual(got, []string{"18:20 error", "20:15 error", "24:24 error", "24:39 error"}) {
+		t.Errorf("got %v", got)
+	}
+	if !strings.Contains(fs[0].Help, `already has this value in its env as URL: write "${URL}"`) {
+		t.Errorf("help does not reuse the env entry: %s", fs[0].Help)
+	}
+	if !strings.Contains(fs[2].Help, "  env:\n    - name: URL\n      value: $(params.url)\n") {
+		t.Errorf("help does not show the env entry: %s", fs[2].Help)
+	}
+
+	// a value from env handed to ssh's remote shell is parsed again;
+	// ${X@Q} quotes it for that shell
+	fs = run(ParamInjection, sub(t, task+`      env:
+        - name: URL
+          value: $(params.url)
+      script: |
+        #!/bin/bash
+        ssh -i key -o BatchMode=yes "$HOST" git clone "$URL"
+        ssh -p 22 "$HOST" git clone "${URL@Q}" "$(printf %q "$URL")"
+        eval "echo $URL"
+`))
+	if got := at(fs); !reflect.DeepEqual(got, []string{"18:56 error", "20:20 error"}) {
+		t.Errorf("reparsed: %v", got)
+	}
+}
+
+func TestParamInjectionCorpus(t *testing.T) {
+	// the example partner Task passes its param through env
+	if fs := run(ParamInjection, corpusSub(t, "build-definitions", "partners/example-hello-world/0.1")); len(fs) != 0 {
+		t.Errorf("example-hello-world: %v", fs)
+	}
+	fs := run(ParamInjection, corpusSub(t, "tektoncd-catalog", "task/git-batch-merge/0.2"))
+	got := at(fs)
+	// `if [[ "$(params.deleteExisting)" == "true" ]] ; then`, among 12
+	if len(fs) != 12 || got[1] != "106:16 error" || !strings.HasPrefix(fs[1].Message, "$(params.deleteExisting) is pasted") {
+		t.Errorf("git-batch-merge 0.2: %v", fs)
+	}
+}
+
+// TestPullRequests: the two partner PRs of build-definitions that were
+// never merged are stopped by the rules a reviewer would name.
+func TestPullRequests(t *testing.T) {
+	for _, c := range []struct {
+		repo, dir string
+		want      []string
+	}{
+		{"build-definitions/_pull-requests/pr-408", "partners/icr-scan/0.1", []string{
+			// echo "LICENSE_KEY $(params.iCR-License)" >> config
+			"53:27 error",
+			// sh configure_run.sh "$(params.Git-Revision)" "$(params.Server-URL)" "$(params.iCR-Username)" "$(params.iCR-Password)"
+			"55:30 error", "55:55 error", "55:78 error", "55:103 error",
+		}},
+		{"build-definitions/_pull-requests/pr-2356", "partners/cosa-build/0.1", []string{
+			// ssh $SSH_ARGS "$SSH_HOST" podman run ... -e IMAGE="$IMAGE" -e VARIANT="$VARIANT" ... "$BUILDER_IMAGE"
+			"224:21 error", "225:23 error", "233:12 error",
+		}},
+	} {
+		fs := run(ParamInjection, corpusSub(t, c.repo, c.dir))
+		if got := at(fs); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: script/param-injection at %v, want %v", c.dir, got, c.want)
+		}
+		if fs := run(Syntax, corpusSub(t, c.repo, c.dir)); len(fs) != 0 {
+			t.Errorf("%s: script/syntax: %v", c.dir, fs)
+		}
+	}
+}
+
+// TestExampleHelloWorld: the only partner Task ever merged passes the
+// script rules (an unquoted `echo $MESSAGE` is a shellcheck info).
+func TestExampleHelloWorld(t *testing.T) {
+	needShellcheck(t)
+	s := corpusSub(t, "build-definitions", "partners/example-hello-world/0.1")
+	var got []string
+	for _, c := range Checks {
+		for _, f := range run(c, s) {
+			got = append(got, f.Rule+" "+f.Message[:6]+" "+at([]check.Finding{f})[0])
+		}
+	}
+	if !reflect.DeepEqual(got, []string{"script/shellcheck SC2086 26:12 info"}) {
+		t.Errorf("example-hello-world: %v", got)
+	}
+}

@@ -1,0 +1,314 @@
+package script
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gopkg.in/yaml.v3"
+	"mvdan.cc/sh/v3/syntax"
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
+)
+
+// LookShellcheck finds the shellcheck binary (a variable: tests replace it).
+var LookShellcheck = func() (string, error) { return exec.LookPath("shellcheck") }
+
+// shellcheckTimeout bounds one shellcheck run: a gate never hangs.
+const shellcheckTimeout = time.Minute
+
+// maskedCodes are the shellcheck codes that Tekton variable masking makes
+// meaningless: `[ "$(params.x)" = true ]` becomes a comparison of two
+// constants once masked, and is no bug. SC1091 (a sourced file not
+// followed) is meaningless too: the image's files are not at hand.
+var maskedCodes = map[int]bool{
+	1091: true, // not following sourced file
+	2050: true, // this expression is constant
+	2078: true, // this expression is constant
+	2157: true, // argument to -n is always true due to literal strings
+	2158: true, // [ false ] is true
+	2193: true, // the arguments to this comparison can never be equal
+	2194: true, // this word is constant
+	2195: true, // this pattern will never match the case statement's word
+}
+
+// shellcheckShells maps our shell languages to shellcheck's --shell.
+var shellcheckShells = map[string]string{"bash": "bash", "sh": "sh", "mksh": "ksh"}
+
+// Shellcheck runs shellcheck on every embedded shell script.
+var Shellcheck = &check.Check{
+	ID:       "script/shellcheck",
+	Doc:      "shellcheck findings on embedded scripts, mapped back to the YAML line",
+	Severity: check.Warning,
+	Help:     "fix the script as shellcheck says (each code is explained at https://www.shellcheck.net/wiki/), or silence one line with `# shellcheck disable=SCxxxx` and a comment saying why",
+	Bad: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: cleanup
+spec:
+  steps:
+    - name: clean
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      workingDir: /workspace/source
+      script: |
+        #!/bin/bash
+        cd build
+        rm -rf *
+`,
+	Fixed: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: cleanup
+spec:
+  steps:
+    - name: clean
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      workingDir: /workspace/source
+      script: |
+        #!/bin/bash
+        cd build || exit 1
+        rm -rf ./*
+`,
+	Run: runShellcheck,
+}
+
+func runShellcheck(s *catalog.Submission) []check.Finding {
+	if s.Manifest == nil {
+		return nil
+	}
+	var out []check.Finding
+	var scripts []*Script
+	for _, sc := range Scripts(s.Manifest) {
+		switch {
+		case sc.Shell == "":
+			// script/syntax says it is not a shell script
+		case shellcheckShells[sc.Shell] == "":
+			f := sc.At(0, "shellcheck does not check %s scripts: the script of %s is not checked", sc.Shell, sc.Where).
+				WithHelp("write the script for bash or sh to have it checked")
+			f.Severity = check.Info
+			out = append(out, f)
+		default:
+			var pe syntax.ParseError
+			if _, err := sc.parse(); !errors.As(err, &pe) { // script/syntax reports what does not parse
+				scripts = append(scripts, sc)
+			}
+		}
+	}
+	if len(scripts) == 0 {
+		return out
+	}
+	bin, err := LookShellcheck()
+	if err != nil {
+		f := scripts[0].At(0, "shellcheck is not installed, so script/shellcheck did not run on the %d shell script(s) of this Task", len(scripts)).
+			WithHelp("install shellcheck and run the gate again (Debian/Ubuntu: `apt-get install shellcheck`, Fedora: `dnf install ShellCheck`, macOS: `brew install shellcheck`)")
+		f.Severity = check.Info
+		return append(out, f)
+	}
+	comments, err := shellcheck(bin, scripts)
+	for i, sc := range scripts {
+		if err != nil {
+			out = append(out, failed(sc, err.Error()))
+			continue
+		}
+		out = append(out, findings(sc, comments[i])...)
+	}
+	return out
+}
+
+type comment struct {
+	File         string
+	Line, Column int
+	Level        string
+	Code         int
+	Message      string
+}
+
+// dialect is the --shell shellcheck checks a script as.
+func dialect(sc *Script) string {
+	if path.Base(sc.Interpreter) == "dash" {
+		return "dash"
+	}
+	return shellcheckShells[sc.Shell]
+}
+
+// seen caches shellcheck's comments by binary, dialect and masked
+// script: Tasks repeat scripts across versions and variants, and
+// shellcheck costs tens of milliseconds per script.
+var seen sync.Map
+
+// shellcheck checks scripts with as few shellcheck runs as it can: one per
+// dialect, each script a file, and only the scripts not seen before.
+func shellcheck(bin string, scripts []*Script) ([][]comment, error) {
+	key := func(dialect, text string) string { return bin + "\x00" + dialect + "\x00" + text }
+	todo := map[string][]string{} // dialect → masked scripts to check
+	for _, sc := range scripts {
+		d := dialect(sc)
+		if _, ok := seen.Load(key(d, sc.Masked())); !ok && !slices.Contains(todo[d], sc.Masked()) {
+			todo[d] = append(todo[d], sc.Masked())
+		}
+	}
+	for d, texts := range todo {
+		comments, err := shellcheckRun(bin, d, texts)
+		if err != nil {
+			return nil, err
+		}
+		for i, text := range texts {
+			seen.Store(key(d, text), comments[i])
+		}
+	}
+	out := make([][]comment, len(scripts))
+	for i, sc := range scripts {
+		cs, _ := seen.Load(key(dialect(sc), sc.Masked()))
+		out[i], _ = cs.([]comment)
+	}
+	return out, nil
+}
+
+// shellcheckRun runs shellcheck once on texts, written to files of a
+// temporary directory, and returns each text's comments.
+func shellcheckRun(bin, dialect string, texts []string) ([][]comment, error) {
+	dir, err := os.MkdirTemp("", "taskgate-shellcheck-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	args := []string{"--norc", "--format=json", "--shell=" + dialect, "--"}
+	for i, text := range texts {
+		name := strconv.Itoa(i) + ".sh"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			return nil, err
+		}
+		args = append(args, name)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shellcheckTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	// shellcheck exits 1 when it has comments: only other failures are failures
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1 && ctx.Err() == nil) {
+		return nil, fmt.Errorf("%v: %s", err, firstLine(stderr.String()))
+	}
+	var comments []comment
+	if err := json.Unmarshal(stdout.Bytes(), &comments); err != nil {
+		return nil, fmt.Errorf("unreadable output: %v", err)
+	}
+	out := make([][]comment, len(texts))
+	for _, c := range comments {
+		i, err := strconv.Atoi(strings.TrimSuffix(c.File, ".sh"))
+		if err != nil || i < 0 || i >= len(texts) {
+			return nil, fmt.Errorf("a comment on an unknown file %q", c.File)
+		}
+		out[i] = append(out[i], c)
+	}
+	return out, nil
+}
+
+// findings maps shellcheck's comments on a script back to the YAML.
+func findings(sc *Script, comments []comment) []check.Finding {
+	masked := sc.Masked()
+	env := envNames(sc)
+	var out []check.Finding
+	for _, c := range comments {
+		if maskedCodes[c.Code] || (c.Code == 2154 && env.has(c.Message)) {
+			continue
+		}
+		lines := strings.SplitN(masked, "\n", c.Line+1)
+		col := 1
+		if c.Line >= 1 && c.Line <= len(lines) {
+			col = byteColumn(lines[c.Line-1], c.Column)
+		}
+		f := sc.At(sc.Offset(c.Line, col), "SC%d (%s): %s", c.Code, c.Level, c.Message)
+		f.Help = fmt.Sprintf("see https://www.shellcheck.net/wiki/SC%d; fix the script, or silence this line with `# shellcheck disable=SC%d` and a comment saying why", c.Code, c.Code)
+		switch c.Level {
+		case "error":
+			f.Severity = check.Error
+		case "warning":
+			f.Severity = check.Warning
+		default: // info, style
+			f.Severity = check.Info
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func failed(sc *Script, why string) check.Finding {
+	f := sc.At(0, "shellcheck failed, so the script of %s is not checked: %s", sc.Where, why).
+		WithHelp("run `shellcheck` on the script locally; if shellcheck itself is broken, reinstall it")
+	f.Severity = check.Warning
+	return f
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
+
+// byteColumn turns shellcheck's column (characters, tabs to the next
+// multiple of 8) into a 1-based byte column of the line.
+func byteColumn(line string, col int) int {
+	visual := 1
+	for i, r := range line {
+		if visual >= col {
+			return i + 1
+		}
+		if r == '\t' {
+			visual += 8 - (visual-1)%8
+		} else {
+			visual++
+		}
+	}
+	return len(line) + 1
+}
+
+// names is the set of environment variables a step declares.
+type names struct {
+	all bool // envFrom: any name may be set
+	set map[string]bool
+}
+
+var notAssigned = regexp.MustCompile(`^(\S+) is referenced but not assigned`)
+
+// has says whether an SC2154 message names a declared variable.
+func (n names) has(msg string) bool {
+	m := notAssigned.FindStringSubmatch(msg)
+	return n.all || (m != nil && n.set[m[1]])
+}
+
+// envNames collects the env of the script's container and of the
+// stepTemplate: variables from there are assigned, whatever shellcheck
+// says.
+func envNames(sc *Script) names {
+	n := names{set: map[string]bool{}}
+	add := func(c *yaml.Node) {
+		if mapValue(c, "envFrom") != nil {
+			n.all = true
+		}
+		if env := mapValue(c, "env"); env != nil {
+			for _, e := range env.Content {
+				if name := mapValue(e, "name"); name != nil {
+					n.set[name.Value] = true
+				}
+			}
+		}
+	}
+	add(sc.Container)
+	add(mapValue(mapValue(sc.File.Root, "spec"), "stepTemplate"))
+	return n
+}

@@ -1,0 +1,109 @@
+package script
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
+)
+
+var languages = map[string]syntax.LangVariant{
+	"bash": syntax.LangBash,
+	"sh":   syntax.LangPOSIX,
+	"mksh": syntax.LangMirBSDKorn,
+	"zsh":  syntax.LangZsh,
+}
+
+// Syntax parses every embedded shell script.
+var Syntax = &check.Check{
+	ID:       "script/syntax",
+	Doc:      "embedded script that does not parse (bash/sh, per its shebang; no shebang is /bin/sh)",
+	Severity: check.Error,
+	Help:     "fix the shell syntax at this line; `bash -n` (or `sh -n` for a script without a shebang) reports the same locally",
+	Bad: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: greet
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: |
+        #!/bin/bash
+        if [ -f /etc/motd ]; then
+          cat /etc/motd
+`,
+	Fixed: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: greet
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: |
+        #!/bin/bash
+        if [ -f /etc/motd ]; then
+          cat /etc/motd
+        fi
+`,
+	Run: func(s *catalog.Submission) []check.Finding { return forScripts(s, parse) },
+}
+
+func parse(sc *Script) []check.Finding {
+	if sc.Shell == "" {
+		what := sc.Interpreter + ", not a shell"
+		if strings.Contains(sc.Interpreter, "$(") {
+			what = "an interpreter that " + sc.Interpreter + " chooses at run time"
+		}
+		f := sc.At(0, "%s runs its script with %s: script/syntax and script/shellcheck check shell scripts only, so this script is not checked", sc.Where, what).
+			WithHelp("nothing to fix if the interpreter is intended; review the script by hand (or move it into the image, where its own linters run)")
+		f.Severity = check.Info
+		return []check.Finding{f}
+	}
+	_, err := sc.parse()
+	var pe syntax.ParseError
+	var le syntax.LangError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &le):
+		// a bash feature under /bin/sh works where /bin/sh is bash (UBI,
+		// Fedora) and breaks where it is not (Alpine, Debian, distroless)
+		f := sc.At(int(le.Pos.Offset()), "%s: %s", sc.describe(), strings.TrimPrefix(le.Error(), le.Pos.String()+": "))
+		f.Severity = check.Warning
+		if sc.Shebang {
+			f.Help = fmt.Sprintf("write it the %s way, or run the script with the shell it is written for", sc.Shell)
+		} else {
+			f.Help = "the script has no shebang, so Tekton runs it with /bin/sh: start it with `#!/bin/bash` if it needs bash, or write it in POSIX sh"
+		}
+		return []check.Finding{f}
+	case errors.As(err, &pe):
+		return []check.Finding{sc.At(int(pe.Pos.Offset()), "%s does not parse: %s", sc.describe(), pe.Text)}
+	}
+	return []check.Finding{sc.At(0, "%s does not parse: %v", sc.describe(), err)}
+}
+
+// parse parses the masked script in its shell's language.
+func (s *Script) parse() (*syntax.File, error) {
+	return syntax.NewParser(syntax.Variant(languages[s.Shell])).Parse(strings.NewReader(s.Masked()), "")
+}
+
+// describe names the script for messages: `the bash script of step "build"`.
+func (s *Script) describe() string {
+	if !s.Shebang {
+		return "the script of " + s.Where + " (no shebang: /bin/sh)"
+	}
+	if strings.HasSuffix(s.Field, ".script") {
+		lang := s.Shell
+		if lang == "" {
+			lang = path.Base(s.Interpreter)
+		}
+		return "the " + lang + " script of " + s.Where
+	}
+	return "the `" + s.Interpreter + " -c` script of " + s.Where
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"taskgate.dev/taskgate/pkg/manifest"
+	"taskgate.dev/taskgate/pkg/pipeline"
+)
+
+func buildDefinitions(t *testing.T, rel string) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "build-definitions", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("corpus not available: %v", err)
+	}
+	return dir
+}
+
+func TestIntegrate(t *testing.T) {
+	pipes := buildDefinitions(t, "")
+	// a repository holding the corpus' example partner Task
+	repo := t.TempDir()
+	src := filepath.Join(pipes, "partners", "example-hello-world", "0.1", "example-hello-world.yaml")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(repo, "partners", "example-hello-world", "0.1")
+	os.MkdirAll(dst, 0o755)
+	os.WriteFile(filepath.Join(dst, "example-hello-world.yaml"), data, 0o644)
+
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"integrate", repo, "--pipelines", pipes, "--out", out}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s %s", code, stdout.String(), stderr.String())
+	}
+	written, _ := filepath.Glob(filepath.Join(out, "partners", "example-hello-world", "0.1", "*", "pipeline.yaml"))
+	if len(written) < 5 || strings.Count(stdout.String(), "fits ") != len(written) {
+		t.Fatalf("wrote %d pipelines: %s", len(written), stdout.String())
+	}
+	for _, p := range written {
+		dir, _ := filepath.Rel(out, filepath.Dir(p))
+		// what was written loads strictly and passes Tekton's validation
+		f := manifest.Load(out, filepath.Join(dir, "pipeline.yaml"), manifest.DefaultLimits)
+		if f.Pipeline == nil || len(f.Problems) > 0 {
+			t.Fatalf("%s: %+v", p, f.Problems)
+		}
+		if errs := pipeline.Validate(f.Pipeline); errs != nil {
+			t.Errorf("%s: %v", p, errs)
+		}
+		pr, err := os.ReadFile(filepath.Join(filepath.Dir(p), "pipelinerun.yaml"))
+		if err != nil || !strings.Contains(string(pr), "name: "+f.Pipeline.Name) || !strings.Contains(string(pr), "kind: PipelineRun") {
+			t.Errorf("%s: PipelineRun %s %v", p, pr, err)
+		}
+		if !strings.Contains(string(pr), "output-image") || !strings.Contains(string(pr), ".invalid") {
+			t.Errorf("%s: required params need placeholders: %s", p, pr)
+		}
+	}
+
+	// icr-scan fits nowhere: exit 1, nothing written, the reasons printed
+	out = t.TempDir()
+	stdout.Reset()
+	if code := run([]string{"integrate", buildDefinitions(t, "_pull-requests/pr-408"), "--pipelines", pipes, "--out", out}, &stdout, &stderr); code != exitFindings {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(stdout.String(), "param iCR-License unbound") {
+		t.Errorf("%s", stdout.String())
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("wrote %v", entries)
+	}
+
+	// usage
+	if code := run([]string{"integrate", repo}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("no --out: exit %d", code)
+	}
+	if code := run([]string{"integrate", repo, "--pipelines", filepath.Join(repo, "nope"), "--out", out}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("missing pipelines: exit %d", code)
+	}
+}

@@ -1,0 +1,666 @@
+// Package integration holds the rules that judge a Task against the real
+// build pipelines: can every param and workspace be bound, does the
+// composed Pipeline pass Tekton's validation, does a check report
+// TEST_OUTPUT, and which pipelines the Task fits.
+package integration
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/manifest"
+	"taskgate.dev/taskgate/pkg/pipeline"
+)
+
+// Checks are the integration rules.
+var Checks = []*check.Check{UnboundParam, Workspace, Compose, TestOutput, Fit}
+
+// analysis is everything the rules need about one submission; it is
+// computed once per submission and shared by the rules.
+type analysis struct {
+	dir      string // where the build pipelines were looked for
+	contract *pipeline.Contract
+	loadErr  error
+
+	m       *manifest.File
+	task    *v1.Task
+	slot    pipeline.Slot
+	slotWhy string
+	slotErr error
+	mapping pipeline.Mapping
+	mapErr  error
+	targets map[string]bool // nil: every pipeline
+	unknown []string        // targeted pipelines that do not exist
+
+	fits []*pipeline.Fit // one per targeted pipeline
+}
+
+var analyses sync.Map // *catalog.Submission → *onceAnalysis
+
+type onceAnalysis struct {
+	once sync.Once
+	a    *analysis
+}
+
+// PipelinesDir is where a submission's build pipelines are: the
+// repository's --pipelines DIR, else its pipelines/.
+func PipelinesDir(r *catalog.Repo) string {
+	if r.PipelinesDir != "" {
+		return r.PipelinesDir
+	}
+	return filepath.Join(r.Root, "pipelines")
+}
+
+func analyze(s *catalog.Submission) *analysis {
+	v, _ := analyses.LoadOrStore(s, &onceAnalysis{})
+	o := v.(*onceAnalysis)
+	o.once.Do(func() { o.a = newAnalysis(s) })
+	return o.a
+}
+
+// Analyze composes a submission's Task into its build pipelines (the
+// integrate command writes the result out).
+func Analyze(s *catalog.Submission) (fits []*pipeline.Fit, err error) {
+	a := analyze(s)
+	switch {
+	case a.task == nil:
+		return nil, fmt.Errorf("%s: no Task to compose", s.ID())
+	case a.loadErr != nil:
+		return nil, a.loadErr
+	case a.slotErr != nil:
+		return nil, a.slotErr
+	case a.mapErr != nil:
+		return nil, a.mapErr
+	}
+	return a.fits, nil
+}
+
+func newAnalysis(s *catalog.Submission) *analysis {
+	a := &analysis{dir: PipelinesDir(s.Repo)}
+	if s.Manifest == nil || s.Manifest.Task == nil {
+		return a
+	}
+	a.m, a.task = s.Manifest, s.Manifest.Task
+	a.contract, a.loadErr = pipeline.Cached(a.dir)
+	if a.loadErr == nil && len(a.contract.Pipelines) == 0 {
+		a.loadErr = fmt.Errorf("no build pipeline (pipelines/<name>/<name>.yaml holding a Pipeline) in %s", a.contract.Dir)
+		if len(a.contract.Ignored) > 0 {
+			a.loadErr = fmt.Errorf("%v; not taken: %s", a.loadErr, strings.Join(a.contract.Ignored, "; "))
+		}
+	}
+	a.slot, a.slotWhy, a.slotErr = pipeline.InferSlot(a.task)
+	a.mapping, a.mapErr = pipeline.ParseMapping(a.task.Annotations[pipeline.BindAnnotation])
+	if v, ok := a.task.Annotations[pipeline.PipelinesAnnotation]; ok {
+		a.targets = map[string]bool{}
+		for _, n := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
+			a.targets[n] = true
+		}
+	}
+	if a.loadErr != nil || a.slotErr != nil || a.mapErr != nil {
+		return a
+	}
+	for n := range a.targets {
+		if a.contract.Pipeline(n) == nil {
+			a.unknown = append(a.unknown, n)
+		}
+	}
+	sort.Strings(a.unknown)
+	for _, b := range a.contract.Pipelines {
+		if a.targeted(b.Name) {
+			a.fits = append(a.fits, b.Fit(a.task, a.slot, a.mapping))
+		}
+	}
+	return a
+}
+
+func (a *analysis) targeted(name string) bool { return a.targets == nil || a.targets[name] }
+
+// ready reports whether the pipelines were composed into.
+func (a *analysis) ready() bool {
+	return a.task != nil && a.loadErr == nil && a.slotErr == nil && a.mapErr == nil
+}
+
+const (
+	bindPath  = "metadata.annotations[" + pipeline.BindAnnotation + "]"
+	slotPath  = "metadata.annotations[" + pipeline.SlotAnnotation + "]"
+	targetsAt = "metadata.annotations[" + pipeline.PipelinesAnnotation + "]"
+)
+
+// group collects pipeline names under a key (a reason), keeping order.
+type group struct {
+	keys  []string
+	names map[string][]string
+}
+
+func (g *group) add(key, name string) {
+	if g.names == nil {
+		g.names = map[string][]string{}
+	}
+	if _, ok := g.names[key]; !ok {
+		g.keys = append(g.keys, key)
+	}
+	g.names[key] = append(g.names[key], name)
+}
+
+// of says "a, b (2 of 5 build pipelines)", or "all 5 build pipelines".
+func (a *analysis) of(names []string) string {
+	if len(names) == len(a.contract.Pipelines) && len(names) > 1 {
+		return fmt.Sprintf("all %d build pipelines (%s)", len(names), strings.Join(names, ", "))
+	}
+	return fmt.Sprintf("%s (%d of %d build pipelines)", strings.Join(names, ", "), len(names), len(a.contract.Pipelines))
+}
+
+// UnboundParam finds params no slot of the build pipelines can bind.
+var UnboundParam = &check.Check{
+	ID:       "integration/unbound-param",
+	Doc:      "a required param no slot of the build pipeline can bind",
+	Severity: check.Error,
+	Help: "give the param a default, name it like a value the pipelines provide (IMAGE_URL, IMAGE_DIGEST, a pipeline param, what the checks get), " +
+		"or map it: `" + pipeline.BindAnnotation + `: "PARAM=$(tasks.<task>.results.<result>),OTHER=$(params.<param>)"` + "` (comma-separated NAME=VALUE; VALUE is any Tekton value)",
+	Bad: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: license-scan
+spec:
+  params:
+  - name: image-url
+  - name: license-server
+  steps:
+  - name: scan
+    image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+    script: echo scanning
+`,
+	Fixed: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: license-scan
+spec:
+  params:
+  - name: image-url
+  - name: license-server
+    default: ""   # empty: the scan reports SKIPPED
+  steps:
+  - name: scan
+    image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+    script: echo scanning
+`,
+	Run: func(s *catalog.Submission) []check.Finding {
+		a := analyze(s)
+		if !a.ready() {
+			return nil
+		}
+		byParam := map[string]*group{}
+		var order []string
+		for _, f := range a.fits {
+			for _, u := range f.UnboundParams {
+				if byParam[u.Name] == nil {
+					byParam[u.Name] = &group{}
+					order = append(order, u.Name)
+				}
+				byParam[u.Name].add(u.Why, f.Build.Name)
+			}
+		}
+		var out []check.Finding
+		for _, name := range order {
+			g := byParam[name]
+			for _, why := range g.keys {
+				pipes := g.names[why]
+				if why != "" {
+					out = append(out, check.At(a.m, bindPath, "param %q cannot be bound in %s: %s", name, a.of(pipes), why).
+						WithHelp("fix the mapping for these pipelines, or drop it and let the param bind by name"))
+					continue
+				}
+				f := check.At(a.m, "spec.params["+name+"]", "required param %q (no default) cannot be bound in %s: nothing there is named like it", name, a.of(pipes))
+				f.Help = fmt.Sprintf("give %s a default, rename it to a name that binds, or map it with `%s: \"%s=<value>\"`. Names that bind in all of them: %s",
+					name, pipeline.BindAnnotation, name, a.available(pipes))
+				out = append(out, f)
+			}
+		}
+		return out
+	},
+}
+
+// available lists the names a param can have to bind in every one of the
+// pipelines (and the extra ones some of them offer).
+func (a *analysis) available(names []string) string {
+	type kind struct {
+		label string
+		names func(*pipeline.Build) []string
+	}
+	kinds := []kind{
+		{"results of the image producer", func(b *pipeline.Build) []string {
+			if b.Producer == "" {
+				return nil
+			}
+			var out []string
+			for r := range b.Tasks[b.Producer].Results {
+				out = append(out, r)
+			}
+			return out
+		}},
+		{"what the checks get", func(b *pipeline.Build) []string {
+			var out []string
+			for _, in := range b.Inputs {
+				out = append(out, in.Param)
+			}
+			return out
+		}},
+		{"pipeline params", func(b *pipeline.Build) []string {
+			var out []string
+			for _, p := range b.Pipeline.Spec.Params {
+				out = append(out, p.Name)
+			}
+			return out
+		}},
+	}
+	var parts []string
+	seen := map[string]bool{}
+	var extra []string
+	for _, k := range kinds {
+		count := map[string]int{}
+		for _, n := range names {
+			for _, x := range unique(k.names(a.contract.Pipeline(n))) {
+				count[x]++
+			}
+		}
+		var all []string
+		for x, c := range count {
+			if seen[pipeline.Norm(x)] {
+				continue
+			}
+			seen[pipeline.Norm(x)] = true
+			if c == len(names) {
+				all = append(all, x)
+			} else {
+				extra = append(extra, x)
+			}
+		}
+		sort.Strings(all)
+		if len(all) > 0 {
+			parts = append(parts, strings.Join(all, ", ")+" ("+k.label+")")
+		}
+	}
+	s := strings.Join(parts, "; ")
+	if s == "" {
+		s = "none"
+	}
+	if len(extra) > 0 {
+		sort.Strings(extra)
+		if len(extra) > 12 {
+			extra = append(extra[:12], fmt.Sprintf("… (%d more)", len(extra)-12))
+		}
+		s += "; only in some: " + strings.Join(extra, ", ")
+	}
+	return s
+}
+
+func unique(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Workspace finds workspaces the build pipelines cannot provide.
+var Workspace = &check.Check{
+	ID:       "integration/workspace",
+	Doc:      "a non-optional workspace the build pipelines cannot provide",
+	Severity: check.Error,
+	Help: "take the sources the way those pipelines pass them (a SOURCE_ARTIFACT param on trusted-artifacts pipelines), make the workspace optional, " +
+		"or target only the pipelines that provide it: `" + pipeline.PipelinesAnnotation + `: "docker-build"` + "`",
+	Bad: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: source-lint
+spec:
+  params:
+  - name: image-url
+  workspaces:
+  - name: source
+  steps:
+  - name: lint
+    image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+    workingDir: $(workspaces.source.path)
+    script: ls
+`,
+	Fixed: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: source-lint
+  annotations:
+    taskgate.dev/pipelines: docker-build   # the pipeline with a source workspace
+spec:
+  params:
+  - name: image-url
+  workspaces:
+  - name: source
+  steps:
+  - name: lint
+    image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+    workingDir: $(workspaces.source.path)
+    script: ls
+`,
+	Run: func(s *catalog.Submission) []check.Finding {
+		a := analyze(s)
+		if !a.ready() {
+			return nil
+		}
+		byWS := map[string]*group{}
+		var order []string
+		var providers []string // pipelines with a source workspace
+		for _, f := range a.fits {
+			if f.Build.SourceWorkspace != "" {
+				providers = append(providers, f.Build.Name)
+			}
+			for _, u := range f.MissingWorkspaces {
+				if byWS[u.Name] == nil {
+					byWS[u.Name] = &group{}
+					order = append(order, u.Name)
+				}
+				why := u.Why
+				if why == "" {
+					why = lacks(f.Build)
+				}
+				byWS[u.Name].add(why, f.Build.Name)
+			}
+		}
+		var out []check.Finding
+		for _, name := range order {
+			for _, why := range byWS[name].keys {
+				pipes := byWS[name].names[why]
+				f := check.At(a.m, "spec.workspaces["+name+"]", "workspace %q (not optional) cannot be provided by %s: %s", name, a.of(pipes), why)
+				help := "make the workspace optional (and skip cleanly without it)"
+				if strings.Contains(why, "SOURCE_ARTIFACT") {
+					help = "take the sources as a SOURCE_ARTIFACT param and unpack them with the trusted-artifacts step (as sast-snyk-check-oci-ta does), or " + help
+				}
+				if len(providers) > 0 {
+					help += fmt.Sprintf(", or target the pipelines that have a source workspace: `%s: %q`", pipeline.PipelinesAnnotation, strings.Join(providers, ","))
+				}
+				out = append(out, f.WithHelp(help))
+			}
+		}
+		return out
+	},
+}
+
+// lacks says why a pipeline has no workspace for a Task.
+func lacks(b *pipeline.Build) string {
+	var optional []string
+	for _, w := range b.Pipeline.Spec.Workspaces {
+		if w.Optional {
+			optional = append(optional, w.Name)
+		}
+	}
+	why := "they declare no non-optional workspace"
+	if len(optional) > 0 {
+		why += " (only the optional " + strings.Join(optional, ", ") + ")"
+	}
+	if in, ok := b.Inputs[pipeline.Norm("SOURCE_ARTIFACT")]; ok {
+		why += fmt.Sprintf("; they pass sources as trusted artifacts: their checks get %s = %s", in.Param, in.Value.StringVal)
+	}
+	return why
+}
+
+// Compose judges the composed Pipelines with Tekton's own validation.
+var Compose = &check.Check{
+	ID:       "integration/compose",
+	Doc:      "the build pipeline with the Task inserted fails Tekton validation (also: bad taskgate.dev/slot, bind or pipelines annotations; pipelines not found)",
+	Severity: check.Error,
+	Help:     "fix the Task (or its " + pipeline.BindAnnotation + " mapping) so that the composed Pipeline passes Tekton's admission validation; `taskgate integrate --out DIR` writes the composed Pipelines to inspect",
+	Bad: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: report-status
+  annotations:
+    taskgate.dev/bind: "status=$(tasks.status)"   # only finally tasks may read it
+spec:
+  params:
+  - name: image-url
+  - name: status
+  steps:
+  - name: report
+    image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+    env:
+    - name: STATUS
+      value: $(params.status)
+    script: echo "$STATUS"
+`,
+	Fixed: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: report-status
+  annotations:
+    taskgate.dev/slot: finally
+    taskgate.dev/bind: "status=$(tasks.status)"
+spec:
+  params:
+  - name: image-url
+  - name: status
+  steps:
+  - name: report
+    image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+    env:
+    - name: STATUS
+      value: $(params.status)
+    script: echo "$STATUS"
+`,
+	Run: func(s *catalog.Submission) []check.Finding {
+		a := analyze(s)
+		if a.task == nil {
+			return nil
+		}
+		var out []check.Finding
+		if a.loadErr != nil {
+			f := check.At(a.m, "metadata.name", "integration was not checked: %v", a.loadErr)
+			f.Severity = check.Info
+			f.Help = "point taskgate at the build pipelines: `taskgate validate --pipelines DIR` where DIR is a build-definitions checkout or its pipelines/ directory (pipelines/<name>/<name>.yaml)"
+			out = append(out, f)
+		}
+		if a.slotErr != nil {
+			out = append(out, check.At(a.m, slotPath, "%v", a.slotErr).
+				WithHelp(fmt.Sprintf("set %s to image-check (runs after the image is built), source-check (reads the sources) or finally (never blocks), or remove it to let taskgate infer the slot", pipeline.SlotAnnotation)))
+		}
+		if a.mapErr != nil {
+			out = append(out, check.At(a.m, bindPath, "%s: %v", pipeline.BindAnnotation, a.mapErr).
+				WithHelp("write comma-separated NAME=VALUE pairs: `"+pipeline.BindAnnotation+`: "image-url=$(tasks.build-image-index.results.IMAGE_URL)"`+"`"))
+		} else if a.task != nil {
+			for _, k := range a.mapping.Unknown(a.task) {
+				out = append(out, check.At(a.m, bindPath, "%s binds %q, which is neither a param nor a workspace of the Task", pipeline.BindAnnotation, k).
+					WithHelp("bind only the Task's own params and workspaces; check the spelling"))
+			}
+		}
+		if !a.ready() {
+			return out
+		}
+		for _, n := range a.unknown {
+			out = append(out, check.At(a.m, targetsAt, "%s names %q, which is not one of the build pipelines", pipeline.PipelinesAnnotation, n).
+				WithHelp("name pipelines among: "+strings.Join(a.contract.Names(), ", ")))
+		}
+		if a.slot == pipeline.SourceCheck {
+			for _, r := range a.task.Spec.Results {
+				if pipeline.Norm(r.Name) == pipeline.Norm("SOURCE_ARTIFACT") {
+					out = append(out, check.At(a.m, "spec.results["+r.Name+"]", "a source-check must not emit a modified %s: the build would not use it, and trust in the sources would be lost", r.Name).
+						WithHelp("remove the result: a check reads the sources and reports through TEST_OUTPUT"))
+				}
+			}
+		}
+		out = append(out, a.composeErrors()...)
+		if f := a.nowhere(); f != nil {
+			out = append(out, *f)
+		}
+		return out
+	},
+}
+
+// nowhere warns when the Task fits no targeted pipeline for lack of a
+// slot alone (the other reasons are errors of their own rules).
+func (a *analysis) nowhere() *check.Finding {
+	for _, f := range a.fits {
+		if f.OK() || f.NoSlot == "" {
+			return nil
+		}
+	}
+	if len(a.fits) == 0 {
+		return nil
+	}
+	f := check.At(a.m, "metadata.name", "the Task fits none of the build pipelines it targets: %s", a.fits[0].NoSlot)
+	f.Severity = check.Warning
+	f.Help = fmt.Sprintf("point taskgate at the pipelines that build images (--pipelines DIR), or make the Task a finally Task (%s: finally)", pipeline.SlotAnnotation)
+	return &f
+}
+
+// composeErrors maps Tekton's errors on the composed Pipelines back to
+// the Task's file, one finding per distinct error naming its pipelines.
+func (a *analysis) composeErrors() []check.Finding {
+	type key struct {
+		path, msg string
+	}
+	var order []key
+	pipes := map[key][]string{}
+	for _, f := range a.fits {
+		prefix := f.FieldPath() + "."
+		for _, e := range f.Errors {
+			msg := e.Message
+			if e.Details != "" {
+				msg += ": " + e.Details
+			}
+			paths := e.Paths
+			if len(paths) == 0 {
+				paths = []string{""}
+			}
+			for _, p := range paths {
+				k := key{a.taskPath(strings.TrimPrefix(p, prefix), strings.HasPrefix(p, prefix)), msg}
+				if !strings.HasPrefix(p, prefix) {
+					k.msg += " (at " + p + " of the composed Pipeline)"
+				} else if p != prefix {
+					k.msg += " (at " + strings.TrimPrefix(p, prefix) + ")"
+				}
+				if pipes[k] == nil {
+					order = append(order, k)
+				}
+				pipes[k] = append(pipes[k], f.Build.Name)
+			}
+		}
+	}
+	var out []check.Finding
+	for _, k := range order {
+		out = append(out, check.At(a.m, k.path, "Tekton rejects the Task composed into %s: %s", a.of(pipes[k]), k.msg))
+	}
+	return out
+}
+
+var taskSpecField = regexp.MustCompile(`^(steps|sidecars|volumes|stepTemplate|results)\b`)
+
+// taskPath maps a path inside the inserted pipeline task to the Task's
+// file: taskSpec.X is the Task's spec.X; a param bound by the mapping is
+// the bind annotation.
+func (a *analysis) taskPath(p string, inTask bool) string {
+	switch {
+	case !inTask:
+		return "metadata.name"
+	case strings.HasPrefix(p, "taskSpec."):
+		return "spec." + strings.TrimPrefix(p, "taskSpec.")
+	case taskSpecField.MatchString(p):
+		return "spec." + p // some validations drop the taskSpec segment
+	case strings.HasPrefix(p, "params"):
+		segs := manifest.ParsePath(p)
+		if len(segs) > 1 && segs[1].IsKey {
+			if _, mapped := a.mapping[segs[1].Key]; mapped {
+				return bindPath
+			}
+			return "spec.params[" + segs[1].Key + "]"
+		}
+		if _, ok := a.task.Annotations[pipeline.BindAnnotation]; ok {
+			return bindPath
+		}
+		return "spec.params"
+	case strings.HasPrefix(p, "workspaces"):
+		return "spec.workspaces"
+	}
+	return "metadata.name"
+}
+
+// Fit reports, per build pipeline, whether the Task fits it and why.
+var Fit = &check.Check{
+	ID:       "integration/fit",
+	Doc:      "which build pipelines the Task fits (slot, runAfter, gate, bindings) and which not, and why: one info per pipeline",
+	Severity: check.Info,
+	Help:     "`taskgate integrate --out DIR` writes the composed Pipeline and a PipelineRun for every pipeline the Task fits",
+	Bad:      Workspace.Bad,
+	Fixed:    Workspace.Fixed,
+	Run: func(s *catalog.Submission) []check.Finding {
+		a := analyze(s)
+		if s.Manifest != nil && s.Manifest.StepAction != nil {
+			return []check.Finding{check.At(s.Manifest, "kind", "a StepAction is not composed into the build pipelines: the Tasks using it are")}
+		}
+		if !a.ready() {
+			return nil
+		}
+		at := "metadata.name"
+		if _, ok := a.task.Annotations[pipeline.SlotAnnotation]; ok {
+			at = slotPath
+		}
+		var out []check.Finding
+		i := 0
+		for _, b := range a.contract.Pipelines {
+			if !a.targeted(b.Name) {
+				out = append(out, check.At(a.m, targetsAt, "not composed into %s: %s does not name it", b.Name, pipeline.PipelinesAnnotation))
+				continue
+			}
+			f := a.fits[i]
+			i++
+			out = append(out, check.At(a.m, at, "%s", a.describe(f)))
+		}
+		return out
+	},
+}
+
+// describe says how the Task fits one pipeline, or why not.
+func (a *analysis) describe(f *pipeline.Fit) string {
+	b := f.Build
+	if f.OK() {
+		var where string
+		if f.InFinally {
+			where = "in finally"
+		} else {
+			where = "after " + b.Producer
+			if len(b.Gate) > 0 {
+				where += fmt.Sprintf(" when %s (as its %d checks)", gate(b.Gate), len(b.GateFrom))
+			}
+		}
+		var binds []string
+		for _, x := range append(append([]pipeline.Binding{}, f.Params...), f.Workspaces...) {
+			binds = append(binds, fmt.Sprintf("%s=%s (%s)", x.Name, x.Value, x.From))
+		}
+		bound := "binds nothing (defaults only)"
+		if len(binds) > 0 {
+			bound = "binds " + strings.Join(binds, ", ")
+		}
+		return fmt.Sprintf("fits %s as %s (%s) named %s: runs %s; %s", b.Name, f.Slot, a.slotWhy, f.TaskName, where, bound)
+	}
+	return fmt.Sprintf("does not fit %s as %s (%s): %s", b.Name, f.Slot, a.slotWhy, strings.Join(f.Problems(), "; "))
+}
+
+func gate(ws v1.WhenExpressions) string {
+	var out []string
+	for _, w := range ws {
+		if w.CEL != "" {
+			out = append(out, w.CEL)
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s %s [%s]", w.Input, w.Operator, strings.Join(w.Values, ", ")))
+	}
+	return strings.Join(out, " and ")
+}

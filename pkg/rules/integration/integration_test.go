@@ -1,0 +1,395 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/manifest"
+	"taskgate.dev/taskgate/pkg/pipeline"
+)
+
+func corpus(t *testing.T, rel string) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "shared", "corpus", "build-definitions", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("corpus not available: %v", err)
+	}
+	return dir
+}
+
+// submission makes a submission of one in-memory Task, composed into the
+// build pipelines of pipelines ("" for none).
+func submission(t *testing.T, yaml, pipelines string) *catalog.Submission {
+	t.Helper()
+	repo := &catalog.Repo{Root: t.TempDir(), Limits: manifest.DefaultLimits, PipelinesDir: pipelines}
+	m := manifest.Parse("partners/t/0.1/t.yaml", []byte(yaml), manifest.DefaultLimits)
+	for _, p := range m.Problems {
+		if p.Rule != manifest.RuleSchema || !strings.Contains(p.Message, "unknown field") {
+			t.Fatalf("test Task does not load: %+v", p)
+		}
+	}
+	return &catalog.Submission{Repo: repo, Layout: "partners", Name: "t", Version: "0.1", Dir: "partners/t/0.1", TaskPath: m.Path, Manifest: m}
+}
+
+// open loads a real submission of a repository on disk.
+func open(t *testing.T, root, dir, pipelines string) *catalog.Submission {
+	t.Helper()
+	repo, err := catalog.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.PipelinesDir = pipelines
+	s, err := repo.Submission(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func run(c *check.Check, s *catalog.Submission) []check.Finding {
+	out := c.Run(s)
+	for i := range out {
+		if out[i].Severity == 0 {
+			out[i].Severity = c.Severity
+		}
+	}
+	return out
+}
+
+func errorsOf(fs []check.Finding) []check.Finding {
+	var out []check.Finding
+	for _, f := range fs {
+		if f.Severity == check.Error {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// every finding is actionable and placed
+func sane(t *testing.T, fs []check.Finding) {
+	t.Helper()
+	for _, f := range fs {
+		if f.Line < 1 || f.Column < 1 || f.File == "" || f.Message == "" {
+			t.Errorf("finding without a place or message: %+v", f)
+		}
+	}
+}
+
+func TestBadAndFixed(t *testing.T) {
+	pipes := corpus(t, "")
+	for _, c := range Checks {
+		if c.Bad == "" || c.Fixed == "" {
+			t.Errorf("%s: Bad and Fixed are required", c.ID)
+			continue
+		}
+		bad := run(c, submission(t, c.Bad, pipes))
+		fixed := run(c, submission(t, c.Fixed, pipes))
+		sane(t, bad)
+		if c == Fit {
+			// an info per pipeline, always: Bad has one that does not fit
+			if !anyContains(bad, "does not fit") || anyContains(fixed, "does not fit") || len(fixed) == 0 {
+				t.Errorf("%s: Bad %v\nFixed %v", c.ID, bad, fixed)
+			}
+			continue
+		}
+		if len(errorsOf(bad)) == 0 {
+			t.Errorf("%s: Bad does not trigger the rule", c.ID)
+		}
+		if len(fixed) != 0 {
+			t.Errorf("%s: Fixed still triggers it: %v", c.ID, fixed)
+		}
+	}
+}
+
+func anyContains(fs []check.Finding, s string) bool {
+	for _, f := range fs {
+		if strings.Contains(f.Message, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// The only partner Task ever merged composes cleanly into every build
+// pipeline, in finally: it takes nothing from the build.
+func TestExampleHelloWorld(t *testing.T) {
+	root := corpus(t, "")
+	s := open(t, root, "partners/example-hello-world/0.1", "") // the repository's own pipelines/
+	for _, c := range Checks {
+		fs := run(c, s)
+		sane(t, fs)
+		if errs := errorsOf(fs); len(errs) > 0 {
+			t.Errorf("%s: %v", c.ID, errs)
+		}
+	}
+	fits := run(Fit, s)
+	if len(fits) < 5 {
+		t.Fatalf("one info per build pipeline expected, got %v", fits)
+	}
+	for _, f := range fits {
+		if f.Severity != check.Info || !strings.HasPrefix(f.Message, "fits ") || !strings.Contains(f.Message, "as finally") {
+			t.Errorf("%+v", f)
+		}
+	}
+	got, err := Analyze(s)
+	if err != nil || len(got) != len(fits) {
+		t.Fatalf("Analyze: %v %d", err, len(got))
+	}
+}
+
+// icr-scan (PR 408, v1beta1) needs params no build pipeline provides.
+func TestICRScan(t *testing.T) {
+	s := open(t, corpus(t, "_pull-requests/pr-408"), "partners/icr-scan/0.1", corpus(t, ""))
+	fs := run(UnboundParam, s)
+	sane(t, fs)
+	var names []string
+	for _, f := range fs {
+		if f.Rule != "" && f.Rule != UnboundParam.ID {
+			t.Errorf("rule %s", f.Rule)
+		}
+		names = append(names, f.Message[:strings.Index(f.Message, " (no default)")])
+		if !strings.Contains(f.Message, "all ") || !strings.Contains(f.Message, "docker-build-oci-ta") || !strings.Contains(f.Help, "IMAGE_URL") {
+			t.Errorf("the finding should name the pipelines and what binds: %+v", f)
+		}
+	}
+	if strings.Join(names, ";") != `required param "iCR-License";required param "Server-URL"` {
+		t.Errorf("unbound params %v, want iCR-License and Server-URL", names)
+	}
+	// at the params' lines in the file
+	if fs[0].Line != 19 || fs[1].Line != 26 {
+		t.Errorf("lines %d, %d", fs[0].Line, fs[1].Line)
+	}
+	// its source workspace: told for the trusted-artifacts pipelines only
+	ws := run(Workspace, s)
+	if len(ws) != 1 || !strings.Contains(ws[0].Message, `workspace "source"`) || strings.Contains(ws[0].Message, "docker-build,") || strings.Contains(ws[0].Message, "docker-build (") {
+		t.Errorf("workspace findings %v", ws)
+	}
+}
+
+// A Task needing a workspace the trusted-artifacts pipelines lack is told
+// so for those pipelines only.
+func TestWorkspaceTrustedArtifactsOnly(t *testing.T) {
+	s := open(t, "testdata/repo", "partners/source-scan/0.1", corpus(t, ""))
+	fs := run(Workspace, s)
+	sane(t, fs)
+	if len(fs) != 1 {
+		t.Fatalf("want one finding, got %v", fs)
+	}
+	f := fs[0]
+	list := f.Message[strings.Index(f.Message, "provided by ")+len("provided by "):]
+	named := strings.Split(list[:strings.Index(list, " (")], ", ")
+	for _, n := range named {
+		if !strings.Contains(n, "oci-ta") && n != "fbc-builder" {
+			t.Errorf("%s has a source workspace but is named: %s", n, f.Message)
+		}
+	}
+	for _, want := range []string{"docker-build-oci-ta", "docker-build-oci-ta-min", "docker-build-multi-platform-oci-ta", "fbc-builder"} {
+		if !strings.Contains(f.Message, want) {
+			t.Errorf("%s lacks a source workspace but is not named: %s", want, f.Message)
+		}
+	}
+	if !strings.Contains(f.Message, "SOURCE_ARTIFACT") || !strings.Contains(f.Help, "taskgate.dev/pipelines") || !strings.Contains(f.Help, "docker-build") {
+		t.Errorf("not actionable: %s / %s", f.Message, f.Help)
+	}
+	if f.Line != 13 { // spec.workspaces[source]
+		t.Errorf("line %d", f.Line)
+	}
+	// and it fits the pipelines with a source workspace
+	if !anyContains(run(Fit, s), "fits docker-build as source-check") {
+		t.Errorf("does not fit docker-build: %v", run(Fit, s))
+	}
+	if len(run(UnboundParam, s))+len(run(Compose, s))+len(run(TestOutput, s)) != 0 {
+		t.Errorf("other findings: %v %v %v", run(UnboundParam, s), run(Compose, s), run(TestOutput, s))
+	}
+}
+
+// A Tekton rejection of the composed Pipeline is mapped back to the line
+// that causes it.
+func TestComposeErrorMapped(t *testing.T) {
+	s := open(t, "testdata/repo", "partners/status-report/0.1", corpus(t, "_history/2023-03-06-adr-time/pipelines"))
+	fs := run(Compose, s)
+	sane(t, fs)
+	if len(fs) != 1 || fs[0].Line != 7 || !strings.Contains(fs[0].Message, "execution status") || !strings.Contains(fs[0].Message, "all 2 build pipelines") {
+		t.Fatalf("compose findings %v", fs)
+	}
+	if got := run(Fit, s); len(got) != 2 || !strings.Contains(got[0].Message, "Tekton rejects") {
+		t.Errorf("fit %v", got)
+	}
+	// an error inside the embedded Task points at the Task's own line
+	y := "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  params:\n  - name: image-url\n  steps:\n  - name: s\n    image: x\n    script: |\n      echo $(params.nope)\n"
+	fs = run(Compose, submission(t, y, corpus(t, "_history/2023-03-06-adr-time/pipelines")))
+	if len(fs) != 1 || fs[0].Line != 11 || !strings.Contains(fs[0].Message, "non-existent variable") {
+		t.Errorf("%v", fs)
+	}
+}
+
+func TestAnnotations(t *testing.T) {
+	pipes := corpus(t, "")
+	task := func(ann string) string {
+		return "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\n  annotations:\n" + ann + "spec:\n  params:\n  - name: image-url\n  steps:\n  - name: s\n    image: x\n    script: echo\n"
+	}
+	for _, tc := range []struct{ ann, want string }{
+		{"    taskgate.dev/slot: pre-build\n", "is not a slot"},
+		{"    taskgate.dev/bind: image-url\n", "not NAME=VALUE"},
+		{"    taskgate.dev/bind: nope=1\n", "neither a param nor a workspace"},
+		{"    taskgate.dev/pipelines: docker-build,nope\n", `"nope", which is not one of the build pipelines`},
+	} {
+		fs := run(Compose, submission(t, task(tc.ann), pipes))
+		sane(t, fs)
+		if len(fs) != 1 || !strings.Contains(fs[0].Message, tc.want) || fs[0].Line != 6 {
+			t.Errorf("%q: %v", tc.ann, fs)
+		}
+	}
+	// targeting restricts the pipelines; the others are reported as not composed
+	s := submission(t, task("    taskgate.dev/pipelines: docker-build\n"), pipes)
+	fits := run(Fit, s)
+	composed := 0
+	for _, f := range fits {
+		if strings.HasPrefix(f.Message, "fits ") {
+			composed++
+		}
+	}
+	if composed != 1 || !anyContains(fits, "not composed into fbc-builder") {
+		t.Errorf("fits %v", fits)
+	}
+}
+
+// Without build pipelines the rules say integration was not checked, once.
+func TestNoPipelines(t *testing.T) {
+	s := submission(t, Compose.Fixed, "")
+	var all []check.Finding
+	for _, c := range []*check.Check{UnboundParam, Workspace, Compose, Fit} {
+		all = append(all, run(c, s)...)
+	}
+	if len(all) != 1 || all[0].Severity != check.Info || !strings.Contains(all[0].Message, "integration was not checked") || !strings.Contains(all[0].Help, "--pipelines") {
+		t.Errorf("%v", all)
+	}
+	// a directory holding only a template is no better
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "template-build"), 0o755)
+	data, err := os.ReadFile(corpus(t, "pipelines/template-build/template-build.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "template-build", "template-build.yaml"), data, 0o644)
+	fs := run(Compose, submission(t, Compose.Fixed, dir))
+	if len(fs) != 1 || !strings.Contains(fs[0].Message, "$REPLACE_ME") {
+		t.Errorf("%v", fs)
+	}
+}
+
+func TestTestOutput(t *testing.T) {
+	head := "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  params:\n  - name: image-url\n  results:\n  - name: TEST_OUTPUT\n"
+	step := func(script string) string {
+		return "  steps:\n  - name: s\n    image: x\n    script: |\n" + indent(script, "      ")
+	}
+	for _, tc := range []struct {
+		name, yaml, want string
+		line, col        int
+	}{
+		{"not written", head + step("echo hi\n"), "no step writes", 9, 5},
+		{"missing keys", head + step(`echo '{"result":"SUCCESS"}' > $(results.TEST_OUTPUT.path)`+"\n"), "lacks timestamp, successes, failures, warnings", 13, 13},
+		{"no value", head + step(`echo "{\"result\":\"$R\",\"timestamp\":0,\"successes\":0,\"failures\":0,\"warnings\":0}" > $(results.TEST_OUTPUT.path)`+"\n"), "no script writes a TEST_OUTPUT result among", 13, 13},
+		{"bad helper value", head + step("source /utils.sh\nOUT=$(make_result_json -r PASSED -s 1)\necho \"$OUT\" > $(results.TEST_OUTPUT.path)\n# SUCCESS otherwise\n"), "make_result_json -r PASSED", 15, 33},
+		{"credentials without SKIPPED", head + "  volumes:\n  - name: creds\n    secret:\n      secretName: partner\n" + step("source /utils.sh\nmake_result_json -r SUCCESS > $(results.TEST_OUTPUT.path)\n"), "reads credentials (secret volume creds)", 11, 5},
+	} {
+		fs := run(TestOutput, submission(t, tc.yaml, ""))
+		if len(fs) != 1 || !strings.Contains(fs[0].Message, tc.want) || fs[0].Line != tc.line || fs[0].Column != tc.col {
+			t.Errorf("%s: %v", tc.name, fs)
+		}
+	}
+	// finally Tasks report nothing
+	if fs := run(TestOutput, submission(t, "apiVersion: tekton.dev/v1\nkind: Task\nmetadata: {name: t}\nspec:\n  steps: [{name: s, image: x, script: echo}]\n", "")); len(fs) != 0 {
+		t.Errorf("finally: %v", fs)
+	}
+}
+
+func indent(s, pre string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	return pre + strings.Join(lines, "\n"+pre) + "\n"
+}
+
+// The build pipelines' own checks pass the static TEST_OUTPUT check: no
+// false positives on the real thing.
+func TestTestOutputOnRealChecks(t *testing.T) {
+	root := corpus(t, "")
+	var files []string
+	for _, glob := range []string{"task/*/*/*.yaml", "external-sources/*/*/task/*/*/*.yaml"} {
+		m, _ := filepath.Glob(filepath.Join(root, glob))
+		files = append(files, m...)
+	}
+	checked := 0
+	for _, abs := range files {
+		rel, _ := filepath.Rel(root, abs)
+		m := manifest.Load(root, rel, manifest.DefaultLimits)
+		if m.Task == nil {
+			continue
+		}
+		declares := false
+		for _, r := range m.Task.Spec.Results {
+			declares = declares || r.Name == "TEST_OUTPUT"
+		}
+		if !declares {
+			continue
+		}
+		checked++
+		if fs := testOutputFindings(m, m.Task, "check"); len(fs) > 0 {
+			t.Errorf("%s: %v", rel, fs)
+		}
+	}
+	if checked < 10 {
+		t.Errorf("only %d real check Tasks found", checked)
+	}
+}
+
+// Through the driver, in parallel: every submission shares one contract
+// per directory and gets the same verdict as alone.
+func TestThroughDriver(t *testing.T) {
+	pipes := corpus(t, "")
+	repo, err := catalog.Open("testdata/repo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.PipelinesDir = pipes
+	subs, err := repo.Discover()
+	if err != nil || len(subs) != 2 {
+		t.Fatalf("%v %d", err, len(subs))
+	}
+	subs = append(subs, open(t, corpus(t, "_pull-requests/pr-408"), "partners/icr-scan/0.1", pipes))
+	c, err := pipeline.Cached(pipes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(c.Pipelines) // one fit info per pipeline
+	res := check.Run(subs, Checks, nil)
+	count := map[string]int{}
+	for _, f := range res.Findings() {
+		count[f.Submission+" "+f.Rule+" "+f.Severity.String()]++
+	}
+	want := map[string]int{
+		"partners/icr-scan/0.1 integration/unbound-param error": 2,
+		"partners/icr-scan/0.1 integration/workspace error":     1,
+		"partners/icr-scan/0.1 integration/test-output error":   1,
+		"partners/source-scan/0.1 integration/workspace error":  1,
+		"partners/status-report/0.1 integration/compose error":  1,
+		"partners/status-report/0.1 integration/fit info":       n,
+		"partners/source-scan/0.1 integration/fit info":         n,
+		"partners/icr-scan/0.1 integration/fit info":            n,
+	}
+	for k, n := range want {
+		if count[k] != n {
+			t.Errorf("%s: %d findings, want %d (all: %v)", k, count[k], n, count)
+		}
+	}
+	if again, _ := pipeline.Cached(pipes + "/"); again != c {
+		t.Error("the contract was loaded twice for one directory")
+	}
+}

@@ -35,3 +35,10 @@ deps:
 
 clean:
 	rm -rf $(BIN)
+
+# docs: regenerate docs/rules.md from the rule registry (a test fails when it is stale).
+.PHONY: docs
+docs:
+	mkdir -p docs
+	$(GO) run ./cmd/taskgate rules --format markdown > docs/rules.md.tmp
+	mv docs/rules.md.tmp docs/rules.md

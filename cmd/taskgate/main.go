@@ -23,7 +23,12 @@ type command struct {
 }
 
 var commands = []command{
-	{"validate", "validate [PATH] [--changed-from REV] [--format text|json|sarif|junit|markdown|github] [--output FILE]", runValidate},
+	{"validate", "validate [PATH] [--changed-from REV [--author LOGIN] [--maintainers LIST|FILE]] [--format text|json|sarif|junit|markdown|github] [--output FILE]", runValidate},
+	{"integrate", "integrate [PATH] [--pipelines DIR] --out DIR", runIntegrate},
+	{"bundle", "bundle build|push|verify [REF] --task DIR [--repo PATH] (see `taskgate bundle`)", runBundle},
+	{"revoke", "revoke TASK[/VERSION] [PATH] [--expires-on RFC3339] [--message TEXT] [--apply]", runRevoke},
+	{"rules", "rules [--format text|markdown]   (every rule: id, severity, what it finds)", runRules},
+	{"explain", "explain RULE   (a rule's help, with a rejected and a fixed example)", runExplain},
 }
 
 func main() {

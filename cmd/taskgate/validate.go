@@ -11,6 +11,8 @@ import (
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/report"
 	_ "taskgate.dev/taskgate/pkg/rules" // registers every check
+	"taskgate.dev/taskgate/pkg/rules/owners"
+	"taskgate.dev/taskgate/pkg/rules/revoke"
 )
 
 func runValidate(args []string, stdout, stderr io.Writer) int {
@@ -18,8 +20,15 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	changedFrom := fs.String("changed-from", "", "validate only the submissions changed since `REV` (merge base with HEAD, plus uncommitted changes)")
 	format := fs.String("format", "text", "output format: "+strings.Join(report.Formats, ", "))
 	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
+	pipelines := fs.String("pipelines", "", "compose Tasks into the build pipelines of `DIR` (a build-definitions checkout or its pipelines/; default: PATH/pipelines)")
+	author := fs.String("author", "", "the pull request's author (`LOGIN`; Pipelines-as-Code: {{ sender }}): owners/unauthorized checks they may change what the change touches (needs --changed-from)")
+	maintainers := fs.String("maintainers", "", "catalog maintainers: a comma-separated `LIST` of logins, or a YAML FILE (maintainers: [...], teams: {org/team: [...]})")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
+		return exitUsage
+	}
+	if *author != "" && *changedFrom == "" {
+		fmt.Fprintln(stderr, "taskgate validate: --author needs --changed-from REV (who may change what depends on what the change touches)")
 		return exitUsage
 	}
 	if len(paths) > 1 {
@@ -40,6 +49,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
 		return exitUsage
 	}
+	repo.PipelinesDir = *pipelines
 	checks := check.All()
 	settings, err := check.Resolve(repo.Config, checks)
 	if err != nil {
@@ -51,6 +61,8 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
 		return exitUsage
 	}
+	var deleted []*catalog.Submission // Task versions the change deletes
+	var rest *catalog.Submission      // changed files owners/unauthorized judges outside the per-submission runs
 	if *changedFrom != "" {
 		change, err := repo.ChangedFrom(*changedFrom)
 		if err != nil {
@@ -58,7 +70,17 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		subs = change.Touched(subs)
-		if len(subs) == 0 {
+		repo.Change, repo.Author = change, *author
+		if repo.Maintainers, err = owners.LoadMaintainers(repo, *maintainers); err != nil {
+			fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
+			return exitUsage
+		}
+		rest = owners.Repository(repo, subs)
+		if deleted, err = revoke.Deleted(repo, change); err != nil {
+			fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
+			return exitUsage
+		}
+		if len(subs)+len(deleted) == 0 && rest == nil {
 			fmt.Fprintf(stderr, "taskgate validate: the change from %s touches no submission (%d file(s) changed): nothing to validate\n", *changedFrom, len(change.Paths))
 		}
 	} else if len(subs) == 0 {
@@ -66,6 +88,11 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	}
 
 	res := check.Run(subs, checks, settings)
+	// a deleted version has no files left to check: only whether it is still used
+	res.Submissions = append(res.Submissions, check.Run(deleted, []*check.Check{revoke.StillReferenced}, settings).Submissions...)
+	if rest != nil {
+		res.Submissions = append(res.Submissions, check.Run([]*catalog.Submission{rest}, owners.Checks, settings).Submissions...)
+	}
 	var buf bytes.Buffer
 	if err := report.Write(&buf, *format, res); err != nil {
 		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)

@@ -29,6 +29,13 @@ type Repo struct {
 	// PipelinesDir holds the build pipelines the integration rules compose
 	// into (`--pipelines DIR`); empty means Root's pipelines/.
 	PipelinesDir string
+
+	// The pull request under validation (pr.go), set by `validate
+	// --changed-from REV --author LOGIN --maintainers LIST|FILE`: what it
+	// changes, who opened it, who maintains the catalog. Nil/empty otherwise.
+	Change      *Change
+	Author      string
+	Maintainers *Maintainers
 }
 
 // Submission is one version of one Task: `<layout>/<name>/<version>/`.

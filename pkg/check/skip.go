@@ -59,6 +59,32 @@ var SkipCheck = &Check{
 	Doc:      "a " + SkipAnnotation + " annotation without a reason, or naming a rule that does not exist",
 	Severity: Error,
 	Help:     "write `" + SkipAnnotation + `: "<rule>[,<rule>] # <why this Task may break the rule>"` + "`; reviewers read the reason",
+	Bad: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+  annotations:
+    taskgate.dev/skip: "tekton/conventions" # no reason: nothing is skipped
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
+	Fixed: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+  annotations:
+    taskgate.dev/skip: "tekton/conventions # generated from upstream; Hub metadata is added at release"
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
 	Run: func(s *catalog.Submission) []Finding {
 		v, ok := skipAnnotation(s)
 		if !ok {

@@ -3,10 +3,22 @@ package rules
 
 import (
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/rules/integration"
 	"taskgate.dev/taskgate/pkg/rules/lint"
+	"taskgate.dev/taskgate/pkg/rules/owners"
+	"taskgate.dev/taskgate/pkg/rules/revoke"
+	"taskgate.dev/taskgate/pkg/rules/script"
+	"taskgate.dev/taskgate/pkg/rules/secret"
+	"taskgate.dev/taskgate/pkg/rules/security"
 )
 
 func init() {
 	check.Register(check.SkipCheck)
 	check.Register(lint.Checks...)
+	check.Register(owners.Checks...)
+	check.Register(revoke.Checks...)
+	check.Register(integration.Checks...)
+	check.Register(script.Checks...)
+	check.Register(secret.Checks...)
+	check.Register(security.Checks...)
 }

@@ -15,6 +15,46 @@ var Conventions = &check.Check{
 	Doc:      "description, `tekton.dev/pipelines.minVersion`, tags, display name, param docs",
 	Severity: check.Warning,
 	Help:     "add the metadata users and Tekton Hub read: spec.description, the tekton.dev/* annotations, a description per param",
+	Bad: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  params:
+    - name: greeting
+      default: hello
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      env:
+        - name: GREETING
+          value: $(params.greeting)
+      script: echo "$GREETING"
+`,
+	Fixed: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+  annotations:
+    tekton.dev/pipelines.minVersion: "0.50.0"
+    tekton.dev/tags: "example"
+    tekton.dev/displayName: "Hello"
+spec:
+  description: Prints a greeting, to show how a partner Task is laid out.
+  params:
+    - name: greeting
+      description: What to print.
+      default: hello
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      env:
+        - name: GREETING
+          value: $(params.greeting)
+      script: echo "$GREETING"
+`,
 	Run: func(s *catalog.Submission) []check.Finding {
 		m := s.Manifest
 		if m == nil || m.Task == nil {

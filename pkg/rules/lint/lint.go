@@ -25,7 +25,30 @@ var Syntax = &check.Check{
 	Doc:      "unparsable YAML, duplicate keys, multiple documents where one is expected",
 	Severity: check.Error,
 	Help:     "fix the YAML at this line; `yamllint` reports the same locally",
-	Run:      func(s *catalog.Submission) []check.Finding { return check.FromProblems(s, manifest.RuleSyntax) },
+	Bad: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+      script: echo bye # a second script key: which one runs?
+`,
+	Fixed: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
+	Run: func(s *catalog.Submission) []check.Finding { return check.FromProblems(s, manifest.RuleSyntax) },
 }
 
 // Limits reports files refused by the loader's hard limits.
@@ -34,7 +57,36 @@ var Limits = &check.Check{
 	Doc:      "files too large, alias bombs, too deep, not UTF-8, symlinks or paths escaping the repo",
 	Severity: check.Error,
 	Help:     "keep the submission plain: regular UTF-8 files inside the repository, under 1 MiB, without anchor/alias tricks",
-	Run:      func(s *catalog.Submission) []check.Finding { return check.FromProblems(s, manifest.RuleLimits) },
+	Bad: `# partners/hello/0.1/hello.yaml: six levels of nine aliases expand to over 500,000 nodes
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+  labels:
+    a: &a [x, x, x, x, x, x, x, x, x]
+    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+    d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+    f: [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
+	Fixed: `# partners/hello/0.1/hello.yaml: plain YAML, no anchors or aliases
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
+	Run: func(s *catalog.Submission) []check.Finding { return check.FromProblems(s, manifest.RuleLimits) },
 }
 
 var versionDir = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
@@ -46,6 +98,28 @@ var Path = &check.Check{
 	Doc:      "wrong `partners/<task>/<version>/<task>.yaml` shape, version not `N.N`, name ≠ directory",
 	Severity: check.Error,
 	Help:     "lay the submission out as partners/<task>/<version>/<task>.yaml where <version> is N.N and metadata.name is <task>",
+	Bad: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello-world # the directory says hello
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
+	Fixed: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
 	Run: func(s *catalog.Submission) []check.Finding {
 		var out []check.Finding
 		if !versionDir.MatchString(s.Version) {
@@ -79,6 +153,14 @@ var Owners = &check.Check{
 	Doc:      "no OWNERS for the task (or no CODEOWNERS coverage)",
 	Severity: check.Error,
 	Help:     "add partners/<task>/OWNERS listing the GitHub logins who maintain the Task (Prow format: `approvers:` and `reviewers:` lists)",
+	Bad: `# partners/hello/OWNERS (empty: nobody answers for the Task)
+`,
+	Fixed: `# partners/hello/OWNERS (Prow format: approvers may change the Task, reviewers review)
+approvers:
+  - alice
+reviewers:
+  - bob
+`,
 	Run: func(s *catalog.Submission) []check.Finding {
 		if s.Owners != nil && !s.Owners.Empty {
 			return nil
@@ -101,6 +183,13 @@ var Readme = &check.Check{
 	Doc:      "missing or empty README.md",
 	Severity: check.Warning,
 	Help:     "add README.md next to the Task: what it does, its params, results and workspaces, and an example of use in a pipeline",
+	Bad: `# partners/hello/0.1/README.md (empty)
+`,
+	Fixed: `# partners/hello/0.1/README.md
+# hello
+
+Prints a greeting. No params, results or workspaces; add it to a build pipeline's finally tasks.
+`,
 	Run: func(s *catalog.Submission) []check.Finding {
 		want := path.Join(s.Dir, "README.md")
 		if s.Readme == "" {
@@ -125,6 +214,32 @@ var VersionLabel = &check.Check{
 	Doc:      "`app.kubernetes.io/version` missing or ≠ version dir (a patch level, 0.1.2 in 0.1, is fine)",
 	Severity: check.Error,
 	Help:     "set metadata.labels." + versionLabel + " to the version directory's name",
+	Bad: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+  labels:
+    app.kubernetes.io/version: "0.2" # the directory says 0.1
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
+	Fixed: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+  labels:
+    app.kubernetes.io/version: "0.1"
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
 	Run: func(s *catalog.Submission) []check.Finding {
 		m := s.Manifest
 		if m == nil || m.Root == nil {
@@ -153,6 +268,28 @@ var Kind = &check.Check{
 	Doc:      "not a Task (or StepAction) of `tekton.dev/v1` / `v1beta1`",
 	Severity: check.Error,
 	Help:     "submit a `kind: Task` with `apiVersion: tekton.dev/v1`",
+	Bad: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1beta1
+kind: ClusterTask # removed from Tekton
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
+	Fixed: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
 	Run: func(s *catalog.Submission) []check.Finding {
 		out := check.FromProblems(s, manifest.RuleKind)
 		m := s.Manifest
@@ -195,6 +332,28 @@ var Schema = &check.Check{
 	Doc:      "everything `tektoncd/pipeline` validation rejects, mapped to file:line",
 	Severity: check.Error,
 	Help:     "fix the field as the message says; Tekton's admission webhook rejects the Task otherwise",
+	Bad: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      scirpt: echo hello # unknown field: Tekton rejects the Task
+`,
+	Fixed: `# partners/hello/0.1/hello.yaml
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: hello
+      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
+      script: echo hello
+`,
 	Run: func(s *catalog.Submission) []check.Finding {
 		out := check.FromProblems(s, manifest.RuleSchema)
 		m := s.Manifest

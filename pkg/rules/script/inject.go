@@ -29,7 +29,7 @@ spec:
       description: Repository to clone
   steps:
     - name: clone
-      image: cgr.dev/chainguard/git@sha256:6b6eb9c8ee1d4a5b1e3cb5e1b8cb8b2b3f4d6c1f8d7f3a1b9e2c4d5f6a7b8c9d0
+      image: quay.io/konflux-ci/git-clone@sha256:09ac9c14392b5c2b8057f66cc4abfb8ce5d7214706318959d00908923a754434
       script: |
         #!/bin/sh
         # Tekton pastes the url into this text before the shell runs: a url of
@@ -47,13 +47,14 @@ spec:
       description: Repository to clone
   steps:
     - name: clone
-      image: cgr.dev/chainguard/git@sha256:6b6eb9c8ee1d4a5b1e3cb5e1b8cb8b2b3f4d6c1f8d7f3a1b9e2c4d5f6a7b8c9d0
+      image: quay.io/konflux-ci/git-clone@sha256:09ac9c14392b5c2b8057f66cc4abfb8ce5d7214706318959d00908923a754434
       env:
         - name: URL
           value: $(params.url)
       script: |
         #!/bin/sh
-        # the shell reads the url as data from the environment: no quoting trick escapes "$URL"
+        # the shell reads the url from the environment as data: no quoting trick
+        # escapes "$URL", and -- keeps a url such as --upload-pack=... from being an option
         git clone -- "$URL" /workspace/source
 `,
 	Run: func(s *catalog.Submission) []check.Finding {

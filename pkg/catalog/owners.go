@@ -23,14 +23,22 @@ type Owners struct {
 }
 
 func loadOwners(r *Repo, rel string) *Owners {
-	o := &Owners{Path: rel}
 	abs, err := manifest.Resolve(r.Root, rel)
 	if err != nil {
-		o.Empty = true
-		return o
+		return &Owners{Path: rel, Empty: true}
 	}
 	data, err := os.ReadFile(abs)
-	if err != nil || len(bytes.TrimSpace(data)) == 0 {
+	if err != nil {
+		return &Owners{Path: rel, Empty: true}
+	}
+	return ParseOwners(rel, data)
+}
+
+// ParseOwners parses OWNERS text: Prow's
+// approvers/reviewers lists, or unparsed text.
+func ParseOwners(rel string, data []byte) *Owners {
+	o := &Owners{Path: rel}
+	if len(bytes.TrimSpace(data)) == 0 {
 		o.Empty = true
 		return o
 	}

@@ -1,11 +1,8 @@
 package catalog
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Maintainers says who maintains the catalog and who is in the teams that
@@ -59,22 +56,4 @@ func (r *Repo) CodeOwnersAt(rev string) (*CodeOwners, error) {
 		}
 	}
 	return nil, nil
-}
-
-// ParseOwners parses OWNERS text as loadOwners does: Prow's
-// approvers/reviewers lists, or unparsed text.
-func ParseOwners(rel string, data []byte) *Owners {
-	o := &Owners{Path: rel}
-	if len(bytes.TrimSpace(data)) == 0 {
-		o.Empty = true
-		return o
-	}
-	var prow struct {
-		Approvers []string `yaml:"approvers"`
-		Reviewers []string `yaml:"reviewers"`
-	}
-	if len(data) < 1<<20 && yaml.Unmarshal(data, &prow) == nil && len(prow.Approvers)+len(prow.Reviewers) > 0 {
-		o.Approvers, o.Reviewers, o.Parsed = prow.Approvers, prow.Reviewers, true
-	}
-	return o
 }

@@ -9,6 +9,7 @@ import (
 
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/config"
 	"taskgate.dev/taskgate/pkg/report"
 	_ "taskgate.dev/taskgate/pkg/rules" // registers every check
 	"taskgate.dev/taskgate/pkg/rules/owners"
@@ -23,8 +24,15 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	pipelines := fs.String("pipelines", "", "compose Tasks into the build pipelines of `DIR` (a build-definitions checkout or its pipelines/; default: PATH/pipelines)")
 	author := fs.String("author", "", "the pull request's author (`LOGIN`; Pipelines-as-Code: {{ sender }}): owners/unauthorized checks they may change what the change touches (needs --changed-from)")
 	maintainers := fs.String("maintainers", "", "catalog maintainers: a comma-separated `LIST` of logins, or a YAML FILE (maintainers: [...], teams: {org/team: [...]})")
+	configFromBase := fs.Bool("config-from-base", false, "read "+config.FileName+" as it was at the merge base of --changed-from: a pull request cannot switch rules off for itself")
+	var also alsoFlag
+	fs.Var(&also, "also", "also write the report as `FORMAT=FILE` (repeatable), e.g. --also markdown=comment.md")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
+		return exitUsage
+	}
+	if *configFromBase && *changedFrom == "" {
+		fmt.Fprintln(stderr, "taskgate validate: --config-from-base needs --changed-from REV")
 		return exitUsage
 	}
 	if *author != "" && *changedFrom == "" {
@@ -71,6 +79,15 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		}
 		subs = change.Touched(subs)
 		repo.Change, repo.Author = change, *author
+		if *configFromBase {
+			if repo.Config, err = configAt(repo, change.Base); err == nil {
+				settings, err = check.Resolve(repo.Config, checks)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
+				return exitUsage
+			}
+		}
 		if repo.Maintainers, err = owners.LoadMaintainers(repo, *maintainers); err != nil {
 			fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
 			return exitUsage
@@ -104,6 +121,10 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	} else if _, err := stdout.Write(buf.Bytes()); err != nil {
+		return exitUsage
+	}
+	if err := also.write(res); err != nil {
+		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
 		return exitUsage
 	}
 	if res.Count(check.Error) > 0 {

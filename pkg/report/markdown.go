@@ -18,7 +18,8 @@ const MarkdownMarker = "<!-- taskgate-report -->"
 const markdownLimit = 60000
 
 // Markdown writes the PR comment: the verdict, then per submission (failed
-// ones first) a table of its checks and its findings. Everything taken from
+// ones first) a table of the checks that found something, one line naming
+// the checks that passed, and its findings, errors first. Everything taken from
 // the submission is escaped, so a partner's YAML cannot break or inject
 // into the comment. Past markdownLimit the rest is left out, with a line
 // that says how much.
@@ -50,17 +51,46 @@ func Markdown(w io.Writer, res *check.Result) error {
 	var blocks []block
 	for _, sub := range subs {
 		var b strings.Builder
-		fmt.Fprintf(&b, "\n### %s %s\n\n| check | result |\n|---|---|\n", verdictIcon(sub.Errors() == 0), mdEscape(sub.ID))
+		fmt.Fprintf(&b, "\n### %s %s\n", verdictIcon(sub.Errors() == 0), mdEscape(sub.ID))
+		// The table shows the checks with something to say, worst first;
+		// the clean ones share one line, so that the failures stand out.
+		var rows []check.Status
+		var passed []string
 		for _, st := range sub.Checks {
 			rules[st.Check] = true
-			fmt.Fprintf(&b, "| %s | %s |\n", ruleRef(st.Check), statusCell(st))
+			if st.Skipped == "" && st.Errors+st.Warnings+st.Infos == 0 {
+				passed = append(passed, ruleRef(st.Check))
+				continue
+			}
+			rows = append(rows, st)
+		}
+		sort.SliceStable(rows, func(i, j int) bool { return statusRank(rows[i]) < statusRank(rows[j]) })
+		if len(rows) > 0 {
+			b.WriteString("\n| check | result |\n|---|---|\n")
+			for _, st := range rows {
+				fmt.Fprintf(&b, "| %s | %s |\n", ruleRef(st.Check), statusCell(st))
+			}
+		}
+		if len(passed) > 0 {
+			noun := "check"
+			if len(rows) > 0 {
+				noun = "more check"
+			}
+			fmt.Fprintf(&b, "\n✅ %s passed: %s.\n", plural(len(passed), noun), strings.Join(passed, ", "))
 		}
 		if len(sub.Findings) > 0 {
 			b.WriteString("\n")
 		}
 		blocks = append(blocks, block{text: b.String()})
-		for _, f := range sub.Findings {
+		// Errors first, then warnings, then infos; each in file order.
+		fs := append([]check.Finding(nil), sub.Findings...)
+		sort.SliceStable(fs, func(i, j int) bool { return sevRank(fs[i].Severity) < sevRank(fs[j].Severity) })
+		for i, f := range fs {
 			rules[f.Rule] = true
+			// a help repeated by the finding before it is said once
+			if i > 0 && fs[i-1].Rule == f.Rule && fs[i-1].Help == f.Help {
+				f.Help = ""
+			}
 			blocks = append(blocks, block{text: findingItem(f), findings: 1})
 		}
 	}
@@ -107,6 +137,27 @@ func rank(s check.SubmissionResult) int {
 		return 1
 	}
 	return 2
+}
+
+// statusRank orders table rows: errors, warnings, skipped, infos.
+func statusRank(st check.Status) int {
+	switch {
+	case st.Errors > 0:
+		return 0
+	case st.Warnings > 0:
+		return 1
+	case st.Skipped != "":
+		return 2
+	}
+	return 3
+}
+
+// sevRank orders findings: errors, warnings, then infos (and anything else).
+func sevRank(s check.Severity) int {
+	if s == check.Error || s == check.Warning {
+		return int(s)
+	}
+	return int(check.Info)
 }
 
 func sortedKeys(m map[string]bool) []string {

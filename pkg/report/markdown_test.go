@@ -129,19 +129,23 @@ func TestMarkdownEscapesSubmissionText(t *testing.T) {
 	if len(s.bad) > 0 {
 		t.Errorf("submission text turned into markup: %q", s.bad)
 	}
-	if s.tables != 2 || len(s.cellsPerRow) != 1 || s.cellsPerRow[2] != 2+6 {
-		t.Errorf("tables %d, rows by cell count %v: want 2 tables of 2 columns (2 headers, 6 rows)", s.tables, s.cellsPerRow)
+	// The clean submission has no table: one line names its checks.
+	if s.tables != 1 || len(s.cellsPerRow) != 1 || s.cellsPerRow[2] != 1+3 {
+		t.Errorf("tables %d, rows by cell count %v: want 1 table of 2 columns (1 header, 3 rows)", s.tables, s.cellsPerRow)
 	}
-	if s.items != 4 || len(s.codeSpans) != 4 || s.codeSpans[2] != nastyFile+":7:14" {
-		t.Errorf("items %d, code spans %q: want one per finding, the location verbatim", s.items, s.codeSpans)
+	if s.items != 4 || len(s.codeSpans) != 4 || s.codeSpans[0] != nastyFile+":7:14" {
+		t.Errorf("items %d, code spans %q: want one per finding, errors first, the location verbatim", s.items, s.codeSpans)
+	}
+	if !strings.Contains(src, "\n✅ 3 checks passed: [image/unpinned][], [image/registry][], [layout/readme][].\n") {
+		t.Errorf("the clean submission's checks should share one line:\n%s", src)
 	}
 	for _, l := range s.links {
 		if !strings.HasPrefix(l, check.DocBase+"#") {
 			t.Errorf("link to %q: only rule documentation may be linked", l)
 		}
 	}
-	if len(s.links) != 6+4 {
-		t.Errorf("%d rule links, want 10 (6 table rows, 4 findings)", len(s.links))
+	if len(s.links) != 3+4+3 {
+		t.Errorf("%d rule links, want 10 (3 table rows, 4 findings, 3 passed checks)", len(s.links))
 	}
 	out := toHTML(t, src)
 	for _, want := range []string{
@@ -179,10 +183,10 @@ func TestMarkdownCorpus(t *testing.T) {
 		t.Errorf("bad markup %q or table rows %v", s.bad, s.cellsPerRow)
 	}
 	// Failed submissions come first: the first finding shown is the first
-	// finding of the first submission with errors.
+	// error of the first submission with errors.
 	for _, sub := range res.Submissions {
 		if sub.Errors() > 0 {
-			f := sub.Findings[0]
+			f := bySeverity(sub.Findings)[0]
 			if want := fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column); s.codeSpans[0] != want {
 				t.Errorf("first finding at %s, want %s (%s)", s.codeSpans[0], want, sub.ID)
 			}
@@ -205,10 +209,18 @@ func TestMarkdownOneRealSubmission(t *testing.T) {
 		t.Errorf("want %q, nothing omitted:\n%s", title, src)
 	}
 	s := parseMarkdown(t, src)
-	if len(s.bad) > 0 || s.cellsPerRow[2] != len(res.Checks)+1 || s.items != len(res.Findings()) {
-		t.Errorf("bad markup %q, table rows %v, items %d", s.bad, s.cellsPerRow, s.items)
+	rows := 1 // the header
+	for _, st := range res.Submissions[0].Checks {
+		if st.Errors+st.Warnings+st.Infos > 0 || st.Skipped != "" {
+			rows++
+		} else if !strings.Contains(src, "["+st.Check+"][]") {
+			t.Errorf("passed check %s is not named", st.Check)
+		}
 	}
-	for i, f := range res.Findings() {
+	if len(s.bad) > 0 || s.cellsPerRow[2] != rows || s.items != len(res.Findings()) {
+		t.Errorf("bad markup %q, table rows %v (want %d), items %d", s.bad, s.cellsPerRow, rows, s.items)
+	}
+	for i, f := range bySeverity(res.Findings()) {
 		item := fmt.Sprintf("%s %s `%s:%d:%d` [%s][]: ", severityIcons[f.Severity], f.Severity, f.File, f.Line, f.Column, f.Rule)
 		if !strings.Contains(src, "\n- "+item) || !strings.Contains(src, "\n["+f.Rule+"]: "+check.DocURL(f.Rule)+"\n") {
 			t.Errorf("want the finding %q and its rule's link definition:\n%s", item, src)
@@ -217,6 +229,20 @@ func TestMarkdownOneRealSubmission(t *testing.T) {
 			t.Errorf("finding %d shown at %s", i, s.codeSpans[i])
 		}
 	}
+}
+
+// bySeverity orders findings as the comment lists them: errors, warnings,
+// infos, each in file order.
+func bySeverity(fs []check.Finding) []check.Finding {
+	var out []check.Finding
+	for _, sev := range []check.Severity{check.Error, check.Warning, check.Info} {
+		for _, f := range fs {
+			if f.Severity == sev {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
 
 var severityIcons = map[check.Severity]string{check.Error: "❌", check.Warning: "⚠️", check.Info: "ℹ️"}
@@ -252,5 +278,16 @@ func TestMarkdownPassed(t *testing.T) {
 	src := render(t, "markdown", res)
 	if !strings.Contains(src, "## ✅ taskgate: passed\n\n1 submission checked: 0 errors, 0 warnings, 0 infos.") || strings.Contains(src, "\n- ") {
 		t.Errorf("want a clean pass:\n%s", src)
+	}
+}
+
+func TestMarkdownSaysASharedHelpOnce(t *testing.T) {
+	sub := check.SubmissionResult{ID: "partners/a/0.1", File: "partners/a/0.1/a.yaml", Checks: []check.Status{{Check: "integration/fit", Infos: 3}}}
+	for i, help := range []string{"shared help", "shared help", "other help"} {
+		sub.Findings = append(sub.Findings, check.Finding{Rule: "integration/fit", Severity: check.Info, File: sub.File, Line: 4, Column: 9, Message: fmt.Sprintf("does not fit p%d", i), Help: help})
+	}
+	src := render(t, "markdown", &check.Result{Submissions: []check.SubmissionResult{sub}})
+	if strings.Count(src, "help: shared help") != 1 || strings.Count(src, "help: other help") != 1 || strings.Count(src, "\n- ") != 3 {
+		t.Errorf("want three findings and each help said once:\n%s", src)
 	}
 }

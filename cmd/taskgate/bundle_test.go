@@ -3,7 +3,6 @@ package main
 import (
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,18 +32,10 @@ func bundleRepo(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gitIn(t, root, "init", "-q")
-	gitIn(t, root, "add", "-A")
-	gitIn(t, root, "commit", "-q", "-m", "init")
+	git(t, root, "init", "-q")
+	git(t, root, "add", "-A")
+	git(t, root, "commit", "-q", "-m", "init")
 	return root
-}
-
-func gitIn(t *testing.T, root string, args ...string) {
-	t.Helper()
-	out, err := exec.Command("git", append([]string{"-C", root, "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
 }
 
 func TestBundleCommands(t *testing.T) {
@@ -89,7 +80,7 @@ func TestBundleCommands(t *testing.T) {
 	if err := os.Remove(filepath.Join(bad, "partners/hello/OWNERS")); err != nil {
 		t.Fatal(err)
 	}
-	gitIn(t, bad, "commit", "-q", "-am", "drop OWNERS")
+	git(t, bad, "commit", "-q", "-am", "drop OWNERS")
 	code, _, errOut = runCLI("bundle", "push", reg.Host+"/refused", "--repo", bad, "--task", "partners/hello/0.1")
 	if code != exitFindings || !strings.Contains(errOut, "does not pass the gate") || !strings.Contains(errOut, "layout/owners") {
 		t.Errorf("refused push: exit %d\n%s", code, errOut)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"taskgate.dev/taskgate/pkg/catalog"
 )
 
 // runDiscover lists the submissions of a catalog, or those a change
@@ -20,31 +18,9 @@ func runDiscover(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitUsage
 	}
-	if len(paths) > 1 {
-		fmt.Fprintln(stderr, "usage: taskgate discover [PATH] [--changed-from REV] [--result FILE]")
+	_, subs, _, ok := openCatalog("discover", paths, *changedFrom, stderr)
+	if !ok {
 		return exitUsage
-	}
-	root := "."
-	if len(paths) == 1 {
-		root = paths[0]
-	}
-	repo, err := catalog.Open(root)
-	if err != nil {
-		fmt.Fprintf(stderr, "taskgate discover: %v\n", err)
-		return exitUsage
-	}
-	subs, err := repo.Discover()
-	if err != nil {
-		fmt.Fprintf(stderr, "taskgate discover: %v\n", err)
-		return exitUsage
-	}
-	if *changedFrom != "" {
-		change, err := repo.ChangedFrom(*changedFrom)
-		if err != nil {
-			fmt.Fprintf(stderr, "taskgate discover: %v\n", err)
-			return exitUsage
-		}
-		subs = change.Touched(subs)
 	}
 	dirs := []string{}
 	for _, s := range subs {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/pipeline"
 	"taskgate.dev/taskgate/pkg/rules/integration"
 )
@@ -23,30 +22,21 @@ import (
 func runIntegrate(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("integrate", stderr)
 	pipelines := fs.String("pipelines", "", "the build pipelines: `DIR` is a build-definitions checkout or its pipelines/ (default: PATH/pipelines)")
+	changedFrom := fs.String("changed-from", "", "only the submissions changed since `REV` (as validate --changed-from)")
 	out := fs.String("out", "", "write <submission>/<pipeline>/pipeline.yaml and pipelinerun.yaml under `DIR`")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage
 	}
-	if len(paths) > 1 || *out == "" {
-		fmt.Fprintln(stderr, "usage: taskgate integrate [PATH] [--pipelines DIR] --out DIR")
+	if *out == "" {
+		fmt.Fprintln(stderr, "usage: taskgate integrate [PATH] [--pipelines DIR] [--changed-from REV] --out DIR")
 		return exitUsage
 	}
-	root := "."
-	if len(paths) == 1 {
-		root = paths[0]
-	}
-	repo, err := catalog.Open(root)
-	if err != nil {
-		fmt.Fprintf(stderr, "taskgate integrate: %v\n", err)
+	repo, subs, _, ok := openCatalog("integrate", paths, *changedFrom, stderr)
+	if !ok {
 		return exitUsage
 	}
 	repo.PipelinesDir = *pipelines
-	subs, err := repo.Discover()
-	if err != nil {
-		fmt.Fprintf(stderr, "taskgate integrate: %v\n", err)
-		return exitUsage
-	}
 	if _, err := pipeline.Cached(integration.PipelinesDir(repo)); err != nil {
 		fmt.Fprintf(stderr, "taskgate integrate: %v (pass --pipelines DIR)\n", err)
 		return exitUsage

@@ -85,3 +85,34 @@ func TestIntegrate(t *testing.T) {
 		t.Errorf("missing pipelines: exit %d", code)
 	}
 }
+
+// With --changed-from only the submissions a change touches are composed:
+// an older submission that fits nothing cannot fail someone else's PR.
+func TestIntegrateChangedFrom(t *testing.T) {
+	pipes := buildDefinitions(t, "")
+	example, err := os.ReadFile(filepath.Join(pipes, "partners", "example-hello-world", "0.1", "example-hello-world.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := writeRepo(t, "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: demo\nspec:\n  params:\n    - name: needs-something\n  steps:\n    - image: alpine\n      script: echo\n")
+	git(t, repo, "init", "-q", "-b", "main")
+	git(t, repo, "add", "-A")
+	git(t, repo, "commit", "-qm", "base")
+	dst := filepath.Join(repo, "partners", "example-hello-world", "0.1")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dst, "example-hello-world.yaml"), example, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	out := t.TempDir()
+	code, stdout, stderr := runCLI("integrate", repo, "--pipelines", pipes, "--changed-from", "main", "--out", out)
+	if code != exitOK || strings.Contains(stdout, "partners/demo") || !strings.Contains(stdout, "partners/example-hello-world/0.1: fits docker-build") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	// without it the unrelated demo Task, which binds nowhere, fails the run
+	if code, stdout, _ := runCLI("integrate", repo, "--pipelines", pipes, "--out", t.TempDir()); code != exitFindings || !strings.Contains(stdout, "partners/demo/0.1: does not fit") {
+		t.Errorf("all submissions: exit %d\n%s", code, stdout)
+	}
+}

@@ -32,9 +32,9 @@ func TestRevokeThenValidateDeletion(t *testing.T) {
 	copyFile("task/git-clone/0.2/git-clone.yaml", "task/git-clone/0.2/git-clone.yaml")
 	copyFile("task/git-clone/0.2/git-clone.yaml", "task/git-clone/0.3/git-clone.yaml")
 	copyFile("task/summary/0.4/summary.yaml", "task/summary/0.4/summary.yaml")
-	gitIn(t, root, "init", "-q")
-	gitIn(t, root, "add", "-A")
-	gitIn(t, root, "commit", "-q", "-m", "base")
+	git(t, root, "init", "-q")
+	git(t, root, "add", "-A")
+	git(t, root, "commit", "-q", "-m", "base")
 
 	// referenced: propose the deprecation, then apply it
 	code, out, errOut := runCLI("revoke", "git-clone/0.2", root, "--expires-on", "2027-01-31T00:00:00Z")
@@ -68,8 +68,8 @@ func TestRevokeThenValidateDeletion(t *testing.T) {
 	}
 
 	// a PR that deletes the still-referenced version fails validate
-	gitIn(t, root, "commit", "-q", "-am", "deprecate")
-	gitIn(t, root, "rm", "-r", "-q", "task/git-clone/0.2")
+	git(t, root, "commit", "-q", "-am", "deprecate")
+	git(t, root, "rm", "-r", "-q", "task/git-clone/0.2")
 	code, out, _ = runCLI("validate", root, "--changed-from", "HEAD")
 	if code != exitFindings || !strings.Contains(out, "pipelines/docker-build/docker-build.yaml:134:13: error revoke/still-referenced:") {
 		t.Errorf("validate of the deletion: exit %d\n%s", code, out)

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -37,14 +38,7 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-func corpus(t *testing.T, rel string) string {
-	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "corpus", rel)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	return dir
-}
+func corpus(t *testing.T, rel string) string { return testrepo.Corpus(t, rel) }
 
 // loadTasks reads every Task under tasks/, strictly, by name.
 func loadTasks(t *testing.T) map[string]*manifest.File {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
 	"taskgate.dev/taskgate/pkg/manifest"
@@ -12,15 +13,7 @@ import (
 )
 
 func buildDefinitions(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "build-definitions", rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	return dir
+	return testrepo.Corpus(t, "build-definitions", rel)
 }
 
 func TestIntegrate(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 )
 
@@ -24,15 +25,7 @@ func writeRepo(t *testing.T, taskYAML string) string {
 		"partners/demo/0.1/README.md": "# demo\n",
 		"partners/demo/0.1/demo.yaml": taskYAML,
 	}
-	for rel, content := range files {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testrepo.Write(t, root, files)
 	return root
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 )
 
@@ -13,15 +14,7 @@ const taskYAML = "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: %s\n
 
 func write(t *testing.T, root string, files map[string]string) {
 	t.Helper()
-	for rel, content := range files {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testrepo.Write(t, root, files)
 }
 
 func task(name string) string { return strings.ReplaceAll(taskYAML, "%s", name) }

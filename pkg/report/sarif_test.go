@@ -7,11 +7,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -23,15 +22,7 @@ import (
 
 // corpus returns a directory of /work/shared/corpus, found from this
 // file's directory (the checkout sits next to shared/).
-func corpus(t *testing.T, rel string) string {
-	t.Helper()
-	_, here, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(here), "..", "..", "..", "shared", "corpus", rel)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	return dir
-}
+func corpus(t *testing.T, rel string) string { return testrepo.Corpus(t, rel) }
 
 // validate runs every registered check on a repository, as `taskgate validate` does.
 func validate(t *testing.T, root string) *check.Result {

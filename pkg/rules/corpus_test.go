@@ -6,6 +6,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -15,17 +16,7 @@ import (
 )
 
 // corpusDir is ../shared/corpus beside the project's root.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := filepath.Abs("../../../shared/corpus")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		tb.Skip("corpus not found beside the project:", err)
-	}
-	return dir
-}
+func corpusDir(tb testing.TB) string { return testrepo.Corpus(tb) }
 
 func mustOpen(tb testing.TB, dir string) *catalog.Repo {
 	tb.Helper()

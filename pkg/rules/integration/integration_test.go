@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -13,15 +14,7 @@ import (
 )
 
 func corpus(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "shared", "corpus", "build-definitions", rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	return dir
+	return testrepo.Corpus(t, "build-definitions", rel)
 }
 
 // submission makes a submission of one in-memory Task, composed into the

@@ -1,9 +1,8 @@
 package lint
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -61,15 +60,7 @@ func runExample(t *testing.T, c *check.Check, example string) []check.Finding {
 		}
 		files[rel] = content
 	}
-	for rel, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testrepo.Write(t, root, files)
 	r, err := catalog.Open(root)
 	if err != nil {
 		t.Fatal(err)

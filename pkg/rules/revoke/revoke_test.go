@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 	"time"
 
@@ -16,17 +17,7 @@ import (
 )
 
 // corpus is shared/corpus/build-definitions, seen from this package.
-func corpus(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs("../../../../shared/corpus/build-definitions")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not found: %v", err)
-	}
-	return dir
-}
+func corpus(t *testing.T) string { return testrepo.Corpus(t, "build-definitions") }
 
 // repoWith builds a git repository from files (repo path → content, or
 // "corpus:<path>" to copy a corpus file) and commits them.

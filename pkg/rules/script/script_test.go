@@ -3,8 +3,8 @@ package script
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -16,11 +16,7 @@ import (
 // when the corpus is not there.
 func corpus(t *testing.T, repo string) *catalog.Repo {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "..", "shared", "corpus", repo)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	r, err := catalog.Open(dir)
+	r, err := catalog.Open(testrepo.Corpus(t, repo))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,11 @@ package secret
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"syscall"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 	"time"
 
@@ -22,14 +21,7 @@ import (
 // built from pieces so that no scanner finds it in this source file.
 var fakeToken = "ghp_" + "R2n9xQ7vLk4mW8pZ3sT6yB1cD5fH0jA9eU2i"
 
-func corpusDir(t *testing.T, repo string) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "..", "shared", "corpus", repo)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	return dir
-}
+func corpusDir(t *testing.T, repo string) string { return testrepo.Corpus(t, repo) }
 
 func corpusSub(t *testing.T, repo, dir string) *catalog.Submission {
 	t.Helper()

@@ -1,9 +1,8 @@
 package security
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -12,17 +11,7 @@ import (
 
 // corpus returns a directory of the shared corpus, skipping the test when
 // the corpus is not on this machine.
-func corpus(t *testing.T, rel string) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "shared", "corpus", rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	return dir
-}
+func corpus(t *testing.T, rel string) string { return testrepo.Corpus(t, rel) }
 
 // realSub loads a submission of a corpus repository, e.g.
 // ("build-definitions", "partners/example-hello-world/0.1").
@@ -61,15 +50,7 @@ func handmadeAny(t *testing.T, task string, files map[string]string) *catalog.Su
 	for k, v := range files {
 		all[k] = v
 	}
-	for rel, data := range all {
-		p := filepath.Join(root, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testrepo.Write(t, root, all)
 	r, err := catalog.Open(root)
 	if err != nil {
 		t.Fatal(err)

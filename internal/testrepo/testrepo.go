@@ -1,0 +1,69 @@
+// Package testrepo gives tests what they share: catalog repositories
+// written into a temporary directory, and the real corpus beside the
+// project (../shared/corpus, or $TASKGATE_CORPUS).
+package testrepo
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Write creates files (repo-relative path → content) under root.
+func Write(tb testing.TB, root string, files map[string]string) {
+	tb.Helper()
+	for rel, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// New writes files into a new temporary repository and returns its root.
+func New(tb testing.TB, files map[string]string) string {
+	tb.Helper()
+	root := tb.TempDir()
+	Write(tb, root, files)
+	return root
+}
+
+// Corpus returns a path inside the shared corpus, skipping the test when
+// the corpus is not on this machine.
+func Corpus(tb testing.TB, rel ...string) string {
+	tb.Helper()
+	base := os.Getenv("TASKGATE_CORPUS")
+	if base == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		base = filepath.Join(root, "..", "shared", "corpus")
+	}
+	dir := filepath.Join(append([]string{base}, rel...)...)
+	if _, err := os.Stat(dir); err != nil {
+		tb.Skipf("corpus not available: %v", err)
+	}
+	return dir
+}
+
+// moduleRoot is the nearest directory above the test's that holds go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", os.ErrNotExist
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,356 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/manifest"
+)
+
+// Rules of the cluster stage. They need a cluster, so `validate` does not
+// run them: `taskgate dry-run` does.
+const (
+	RuleDryRun = "cluster/dry-run"
+	RuleRun    = "cluster/run"
+)
+
+// DryRunCheck is the cluster/dry-run rule bound to a cluster: the
+// submission's manifest and, when composed is set (the `taskgate
+// integrate --out` directory), the composed Pipelines and PipelineRuns
+// written for it under composed/<submission dir>/.
+func DryRunCheck(ctx context.Context, c *Client, composed string) *check.Check {
+	return &check.Check{
+		ID:       RuleDryRun,
+		Doc:      "the Kubernetes API server (with Tekton's CRDs) rejects the Task, or the Pipelines and PipelineRuns it is composed into, in a server-side dry-run",
+		Severity: check.Error,
+		Help:     "fix what the API server names: `kubectl apply --dry-run=server -f TASK.yaml` against a cluster with Tekton shows the same",
+		Bad: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: hello
+      imagee: registry.example/hello@sha256:...
+`,
+		Fixed: `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  steps:
+    - name: hello
+      image: registry.example/hello@sha256:...
+`,
+		Run: func(s *catalog.Submission) []check.Finding { return c.DryRunSubmission(ctx, s, composed) },
+	}
+}
+
+// RunCheck is the cluster/run rule bound to a cluster: the Task runs for
+// real in a sandbox namespace (see Run).
+func RunCheck(ctx context.Context, c *Client, opts RunOptions) *check.Check {
+	return &check.Check{
+		ID:       RuleRun,
+		Doc:      "the Task fails, or reports no valid TEST_OUTPUT, when it runs in a sandbox: Pod Security \"restricted\", no service-account token, no credentials, a quota and a deadline",
+		Severity: check.Error,
+		Help:     "make every step run as non-root without privilege escalation and with all capabilities dropped, succeed without credentials (report SKIPPED) and write TEST_OUTPUT",
+		Bad: `spec:
+  results:
+    - name: TEST_OUTPUT
+  steps:
+    - name: check
+      image: registry.example/check@sha256:...
+      script: exit 1
+`,
+		Fixed: `spec:
+  results:
+    - name: TEST_OUTPUT
+  steps:
+    - name: check
+      image: registry.example/check@sha256:...
+      securityContext:
+        runAsNonRoot: true
+        allowPrivilegeEscalation: false
+        capabilities:
+          drop: [ALL]
+      script: |
+        echo '{"result":"SKIPPED","timestamp":"0","successes":0,"failures":0,"warnings":0}' > "$(results.TEST_OUTPUT.path)"
+`,
+		Run: func(s *catalog.Submission) []check.Finding { return c.RunSubmission(ctx, s, opts) },
+	}
+}
+
+// DryRunSubmission dry-runs a submission's manifest, then the composed
+// objects for it under composed (Pipelines before PipelineRuns).
+func (c *Client) DryRunSubmission(ctx context.Context, s *catalog.Submission, composed string) []check.Finding {
+	f := s.Manifest
+	if f == nil || f.Root == nil {
+		return nil // nothing parsed: yaml/syntax and layout/path say why
+	}
+	var out []check.Finding
+	if obj, err := Object(f); errors.Is(err, ErrKind) {
+		// not a Tekton kind: tekton/kind says so
+	} else if err != nil {
+		out = append(out, inFile(f.Path, "fix the manifest so it converts to Tekton v1 (tekton/schema says where)", "not sent to the API server: %v", err))
+	} else {
+		warnings, err := c.DryRun(ctx, obj)
+		out = append(out, Findings(RuleDryRun, err, Same(f))...)
+		out = append(out, Warnings(RuleDryRun, warnings, Same(f))...)
+	}
+	if composed == "" {
+		return out
+	}
+	files, err := ComposedFiles(filepath.Join(composed, filepath.FromSlash(s.Dir)))
+	if err != nil {
+		return append(out, inFile(f.Path, "run `taskgate integrate --out DIR` first and pass the same DIR", "the composed manifests for %s cannot be read: %v", s.ID(), err))
+	}
+	for _, cf := range files {
+		obj, err := Object(cf)
+		if err != nil {
+			out = append(out, inFile(cf.Path, "rerun `taskgate integrate --out DIR`: the file is not a manifest it writes", "not sent to the API server: %v", err))
+			continue
+		}
+		m := Same(cf)
+		if cf.Kind == "Pipeline" {
+			if prefix := embeddedTask(cf, partnerTaskName(files, f)); prefix != "" {
+				m = Embedded(cf, prefix, f)
+			}
+		}
+		warnings, err := c.DryRun(ctx, obj)
+		out = append(out, Findings(RuleDryRun, err, m)...)
+		out = append(out, Warnings(RuleDryRun, warnings, m)...)
+	}
+	return out
+}
+
+func inFile(file, help, format string, args ...any) check.Finding {
+	f := check.InFile(file, format, args...).WithHelp(help)
+	f.Rule, f.Severity = RuleDryRun, check.Error
+	return f
+}
+
+// ComposedFiles loads the YAML files under dir, Pipelines first (a
+// PipelineRun references one), then by path. A missing dir is no files.
+func ComposedFiles(dir string) ([]*manifest.File, error) {
+	var files []*manifest.File
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) && p == dir {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() || (filepath.Ext(p) != ".yaml" && filepath.Ext(p) != ".yml") {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", p)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files = append(files, manifest.Parse(filepath.ToSlash(p), data, manifest.DefaultLimits))
+		return nil
+	})
+	rank := map[string]int{"Pipeline": 0, "PipelineRun": 2}
+	sort.SliceStable(files, func(i, j int) bool {
+		ri, ok := rank[files[i].Kind]
+		if !ok {
+			ri = 1
+		}
+		rj, ok := rank[files[j].Kind]
+		if !ok {
+			rj = 1
+		}
+		if ri != rj {
+			return ri < rj
+		}
+		return files[i].Path < files[j].Path
+	})
+	return files, err
+}
+
+// partnerTaskName is the name of the partner Task inside the composed
+// Pipeline: the `taskgate.dev/task` label `integrate` puts on the
+// PipelineRun, else the Task's own name.
+func partnerTaskName(files []*manifest.File, task *manifest.File) string {
+	for _, f := range files {
+		if f.Kind != "PipelineRun" {
+			continue
+		}
+		if n := f.Node("metadata.labels[taskgate.dev/task]"); n != nil && n.Value != "" {
+			return n.Value
+		}
+	}
+	return task.Name
+}
+
+// embeddedTask is the field path of the embedded Task spec named name in
+// a Pipeline (`spec.tasks[3].taskSpec`), or "". It reads the YAML, so a
+// Pipeline that does not decode still maps.
+func embeddedTask(p *manifest.File, name string) string {
+	for _, list := range []string{"spec.tasks", "spec.finally"} {
+		n := p.Node(list)
+		if n == nil {
+			continue
+		}
+		for i := range n.Content {
+			el := fmt.Sprintf("%s[%d]", list, i)
+			if nm := p.Node(el + ".name"); nm != nil && nm.Value == name && p.Node(el+".taskSpec") != nil {
+				return el + ".taskSpec"
+			}
+		}
+	}
+	return ""
+}
+
+// RunSubmission runs a submission's Task in a sandbox and judges the
+// outcome.
+func (c *Client) RunSubmission(ctx context.Context, s *catalog.Submission, opts RunOptions) []check.Finding {
+	f := s.Manifest
+	if f == nil || f.Task == nil {
+		if f == nil || f.Root == nil || f.Kind != "Task" {
+			return nil // not a Task: tekton/kind says so
+		}
+		return []check.Finding{check.InFile(f.Path, "not run in the sandbox: the Task does not decode (tekton/schema says why)").
+			WithHelp("fix the tekton/schema findings first")}
+	}
+	res, err := c.Run(ctx, SandboxRun(f.Task), opts)
+	return RunFindings(f, res, err, opts.withDefaults())
+}
+
+// testOutput is the build pipelines' TEST_OUTPUT convention.
+type testOutput struct {
+	Result    string `json:"result"`
+	Timestamp any    `json:"timestamp"`
+	Successes *int   `json:"successes"`
+	Failures  *int   `json:"failures"`
+	Warnings  *int   `json:"warnings"`
+}
+
+var testResults = map[string]bool{"SUCCESS": true, "FAILURE": true, "WARNING": true, "SKIPPED": true, "ERROR": true}
+
+// RunFindings judges a sandboxed run of the Task in f.
+func RunFindings(f *manifest.File, res *RunResult, err error, opts RunOptions) []check.Finding {
+	at := func(path, help, format string, args ...any) check.Finding {
+		fd := check.At(f, path, format, args...).WithHelp(help)
+		fd.Rule, fd.Severity = RuleRun, check.Error
+		return fd
+	}
+	if res == nil {
+		fd := cannotRun(RuleRun, f, err)
+		fd.Message = "the sandboxed run could not start: " + err.Error()
+		return []check.Finding{fd}
+	}
+	where := fmt.Sprintf("in sandbox namespace %s", res.Namespace)
+	if !res.Done {
+		why := "the client-side deadline passed"
+		if err != nil {
+			why = err.Error()
+		}
+		return []check.Finding{at("spec.steps", "make the Task finish within the timeout without credentials or network access it cannot have (report SKIPPED instead of waiting)",
+			"the Task did not finish %s within %s (+%s grace): %s%s", where, opts.Timeout, opts.Grace, why, taskRunStates(res))}
+	}
+	var out []check.Finding
+	if !res.Succeeded && strings.Contains(res.Reason, "Timeout") {
+		states := taskRunStates(res)
+		path, _ := stepOf(f, states)
+		return []check.Finding{at(path, "make the Task finish within the timeout; a pod that cannot be scheduled or an image that cannot be pulled waits until then",
+			"the run timed out %s after %s: %s%s", where, opts.Timeout, res.Message, states)}
+	}
+	if !res.Succeeded {
+		for _, tr := range res.TaskRuns {
+			if tr.Succeeded {
+				continue
+			}
+			path, help := stepOf(f, tr.Message)
+			out = append(out, at(path, help, "the Task fails %s: %s: %s", where, tr.Reason, tr.Message))
+		}
+		if len(out) == 0 {
+			out = append(out, at("spec", "see the PipelineRun's message", "the run fails %s: %s: %s", where, res.Reason, res.Message))
+		}
+		return out
+	}
+	declares := false
+	for _, r := range f.Task.Spec.Results {
+		declares = declares || r.Name == "TEST_OUTPUT"
+	}
+	summary := fmt.Sprintf("the Task succeeded %s in %s", where, res.Duration.Round(1e9))
+	if !declares {
+		return []check.Finding{{Rule: RuleRun, Severity: check.Info, File: f.Path, Line: 1, Column: 1, Message: summary, Help: helpPassed}}
+	}
+	raw, ok := "", false
+	for _, tr := range res.TaskRuns {
+		if v, has := tr.Results["TEST_OUTPUT"]; has {
+			raw, ok = v, true
+		}
+	}
+	const helpTO = `write TEST_OUTPUT as JSON: {"result":"SUCCESS|FAILURE|WARNING|SKIPPED|ERROR","timestamp":"...","successes":N,"failures":N,"warnings":N}; without credentials report SKIPPED`
+	if !ok {
+		return []check.Finding{at("spec.results[TEST_OUTPUT]", helpTO, "%s but wrote no TEST_OUTPUT result", summary)}
+	}
+	var to testOutput
+	if err := json.Unmarshal([]byte(raw), &to); err != nil {
+		return []check.Finding{at("spec.results[TEST_OUTPUT]", helpTO, "%s but its TEST_OUTPUT is not JSON (%v): %q", summary, err, clip(raw))}
+	}
+	if !testResults[to.Result] || to.Successes == nil || to.Failures == nil || to.Warnings == nil {
+		return []check.Finding{at("spec.results[TEST_OUTPUT]", helpTO, "%s but its TEST_OUTPUT lacks a valid result, successes, failures or warnings: %q", summary, clip(raw))}
+	}
+	return []check.Finding{{Rule: RuleRun, Severity: check.Info, File: f.Path, Line: 1, Column: 1,
+		Message: fmt.Sprintf("%s; TEST_OUTPUT: %s", summary, clip(raw)), Help: helpPassed}}
+}
+
+const helpPassed = "nothing to fix: the Task runs under Pod Security \"restricted\" without credentials"
+
+func taskRunStates(res *RunResult) string {
+	var s []string
+	for _, tr := range res.TaskRuns {
+		s = append(s, fmt.Sprintf("%s: %s %s", tr.PipelineTask, tr.Reason, tr.Message))
+	}
+	if len(s) == 0 {
+		return " (no TaskRun started)"
+	}
+	return " (" + strings.Join(s, "; ") + ")"
+}
+
+var (
+	stepContainer = regexp.MustCompile(`"step-([a-z0-9-]+)"`)
+	// containers Tekton adds to every pod: "restricted" rejects them unless
+	// the cluster's feature flag set-security-context is on
+	injected = regexp.MustCompile(`"(prepare|place-scripts|working-dir-initializer)"`)
+)
+
+// stepOf points a failure message at the step it names (Tekton calls a
+// step's container step-<name>, or step-unnamed-<index>).
+func stepOf(f *manifest.File, msg string) (path, help string) {
+	help = "make the step succeed in a restricted namespace without credentials: run as non-root, `allowPrivilegeEscalation: false`, `capabilities: {drop: [ALL]}`, and report SKIPPED when a credential is missing"
+	if m := stepContainer.FindStringSubmatch(msg); m != nil {
+		for i, s := range f.Task.Spec.Steps {
+			if s.Name == m[1] || (s.Name == "" && m[1] == fmt.Sprintf("unnamed-%d", i)) {
+				return fmt.Sprintf("spec.steps[%d]", i), help
+			}
+		}
+	}
+	if injected.MatchString(msg) {
+		return "spec", "the cluster's Tekton adds containers that Pod Security \"restricted\" rejects: set `set-security-context: \"true\"` in Tekton's feature-flags ConfigMap (a cluster setting, not the Task's)"
+	}
+	return "spec.steps", help
+}
+
+func clip(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "..."
+	}
+	return s
+}

@@ -1,0 +1,267 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	dynfake "k8s.io/client-go/dynamic/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"knative.dev/pkg/apis"
+	duckv1 "knative.dev/pkg/apis/duck/v1"
+	"taskgate.dev/taskgate/pkg/check"
+)
+
+const checkTask = `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: hello
+spec:
+  params:
+    - name: IMAGE_URL
+    - name: LEVEL
+      default: low
+  workspaces:
+    - name: source
+    - name: creds
+      optional: true
+  results:
+    - name: TEST_OUTPUT
+  steps:
+    - name: check
+      image: registry.example/check
+      script: echo
+    - image: registry.example/other
+      script: echo
+`
+
+func TestSandboxRun(t *testing.T) {
+	f := parse(t, "hello.yaml", checkTask)
+	pr := SandboxRun(f.Task)
+	pt := pr.Spec.PipelineSpec.Tasks[0]
+	if pr.Name != "hello" || pt.TaskSpec == nil || len(pt.TaskSpec.Steps) != 2 {
+		t.Fatalf("PipelineRun does not embed the Task: %+v", pr)
+	}
+	if len(pt.Params) != 1 || pt.Params[0].Name != "IMAGE_URL" || !strings.Contains(pt.Params[0].Value.StringVal, ".invalid") {
+		t.Errorf("params %+v: want a placeholder for IMAGE_URL only", pt.Params)
+	}
+	if len(pr.Spec.Workspaces) != 1 || pr.Spec.Workspaces[0].Name != "source" || pr.Spec.Workspaces[0].EmptyDir == nil {
+		t.Errorf("workspaces %+v: want source on an emptyDir, creds (optional) unbound", pr.Spec.Workspaces)
+	}
+	ctx := context.Background()
+	pr.SetDefaults(ctx)
+	if errs := pr.Validate(ctx); errs != nil {
+		t.Errorf("Tekton rejects the sandbox PipelineRun: %v", errs)
+	}
+}
+
+var (
+	gvrNS  = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	gvrPR  = schema.GroupVersionResource{Group: "tekton.dev", Version: "v1", Resource: "pipelineruns"}
+	gvrTR  = schema.GroupVersionResource{Group: "tekton.dev", Version: "v1", Resource: "taskruns"}
+	listOf = map[schema.GroupVersionResource]string{
+		gvrNS: "NamespaceList", gvrPR: "PipelineRunList", gvrTR: "TaskRunList",
+		{Version: "v1", Resource: "serviceaccounts"}: "ServiceAccountList",
+		{Version: "v1", Resource: "resourcequotas"}:  "ResourceQuotaList",
+		{Version: "v1", Resource: "limitranges"}:     "LimitRangeList",
+	}
+)
+
+// fakeCluster is a dynamic fake that names generateName objects and
+// records what was created.
+func fakeCluster(t *testing.T) (*Client, *dynfake.FakeDynamicClient) {
+	dyn := dynfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listOf)
+	dyn.PrependReactor("create", "namespaces", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		u := a.(k8stesting.CreateAction).GetObject().(*unstructured.Unstructured)
+		if u.GetName() == "" {
+			u.SetName(u.GetGenerateName() + "x1")
+		}
+		return false, nil, nil
+	})
+	return NewForDynamic(dyn, "default"), dyn
+}
+
+func succeeded(status corev1.ConditionStatus, reason, msg string) duckv1.Status {
+	return duckv1.Status{Conditions: duckv1.Conditions{{Type: apis.ConditionSucceeded, Status: status, Reason: reason, Message: msg}}}
+}
+
+func deleted(dyn *dynfake.FakeDynamicClient, ns string) bool {
+	for _, a := range dyn.Actions() {
+		if d, ok := a.(k8stesting.DeleteAction); ok && a.GetResource() == gvrNS && d.GetName() == ns {
+			return true
+		}
+	}
+	return false
+}
+
+// The sandbox: restricted Pod Security, a token-less service account,
+// quota and limits; the PipelineRun uses them and a timeout; results are
+// collected; the namespace is deleted.
+func TestRunSucceeds(t *testing.T) {
+	c, dyn := fakeCluster(t)
+	const out = `{"result":"SKIPPED","timestamp":"1","successes":0,"failures":0,"warnings":0}`
+	dyn.PrependReactor("create", "pipelineruns", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		u := a.(k8stesting.CreateAction).GetObject().(*unstructured.Unstructured)
+		pr, err := fromUnstructured[v1.PipelineRun](u)
+		if err != nil {
+			return true, nil, err
+		}
+		tpl := pr.Spec.TaskRunTemplate
+		if tpl.ServiceAccountName != SandboxAccount || tpl.PodTemplate == nil || tpl.PodTemplate.AutomountServiceAccountToken == nil || *tpl.PodTemplate.AutomountServiceAccountToken ||
+			pr.Spec.Timeouts == nil || pr.Spec.Timeouts.Pipeline.Duration != time.Minute {
+			return true, nil, errors.New("PipelineRun not sandboxed: " + u.GetName())
+		}
+		// what Tekton would do: finish the run, with a TaskRun and its result
+		pr.Status.Status = succeeded(corev1.ConditionTrue, "Succeeded", "Tasks Completed: 1")
+		tr := &v1.TaskRun{TypeMeta: metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "TaskRun"}, ObjectMeta: metav1.ObjectMeta{
+			Name: "hello-hello", Namespace: a.GetNamespace(), Labels: map[string]string{"tekton.dev/pipelineRun": pr.Name, "tekton.dev/pipelineTask": "hello"}}}
+		tr.Status.Status = succeeded(corev1.ConditionTrue, "Succeeded", "All Steps have completed executing")
+		tr.Status.Results = []v1.TaskRunResult{{Name: "TEST_OUTPUT", Type: v1.ResultsTypeString, Value: *v1.NewStructuredValues(out)}}
+		for _, o := range []any{pr, tr} {
+			uo, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
+			if err != nil {
+				return true, nil, err
+			}
+			gvr := gvrPR
+			if o == any(tr) {
+				gvr = gvrTR
+			}
+			if err := dyn.Tracker().Create(gvr, &unstructured.Unstructured{Object: uo}, a.GetNamespace()); err != nil {
+				return true, nil, err
+			}
+		}
+		return true, u, nil
+	})
+	f := parse(t, "hello.yaml", checkTask)
+	res, err := c.Run(context.Background(), SandboxRun(f.Task), RunOptions{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Done || !res.Succeeded || len(res.TaskRuns) != 1 || res.TaskRuns[0].Results["TEST_OUTPUT"] != out {
+		t.Fatalf("result %+v", res)
+	}
+	ns, err := dyn.Tracker().Get(gvrNS, "", res.Namespace)
+	if err == nil {
+		labels := ns.(*unstructured.Unstructured).GetLabels()
+		if labels["pod-security.kubernetes.io/enforce"] != "restricted" {
+			t.Errorf("namespace labels %v", labels)
+		}
+	}
+	var kinds []string
+	for _, a := range dyn.Actions() {
+		if a.GetVerb() == "create" {
+			kinds = append(kinds, a.GetResource().Resource)
+		}
+	}
+	if got := strings.Join(kinds, ","); got != "namespaces,serviceaccounts,resourcequotas,limitranges,pipelineruns" {
+		t.Errorf("created %s", got)
+	}
+	if !deleted(dyn, res.Namespace) {
+		t.Error("sandbox namespace not deleted")
+	}
+	expect(t, RunFindings(f, res, err, RunOptions{Timeout: time.Minute}), at{"hello.yaml", 1, 1, check.Info, "SKIPPED"})
+}
+
+// The namespace goes away when the run cannot even start, and when the
+// caller gives up (a deadline, Ctrl-C) while waiting.
+func TestRunAlwaysDeletesNamespace(t *testing.T) {
+	f := parse(t, "hello.yaml", checkTask)
+
+	c, dyn := fakeCluster(t)
+	dyn.PrependReactor("create", "pipelineruns", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("admission webhook denied the request")
+	})
+	res, err := c.Run(context.Background(), SandboxRun(f.Task), RunOptions{Timeout: time.Minute})
+	if err == nil || !strings.Contains(err.Error(), "denied") {
+		t.Fatalf("err %v", err)
+	}
+	if !deleted(dyn, res.Namespace) {
+		t.Error("namespace not deleted after a failed create")
+	}
+
+	c, dyn = fakeCluster(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	dyn.PrependWatchReactor("pipelineruns", func(k8stesting.Action) (bool, watch.Interface, error) {
+		cancel() // interrupted while waiting for the run
+		return false, nil, nil
+	})
+	res, err = c.Run(ctx, SandboxRun(f.Task), RunOptions{Timeout: time.Minute})
+	if !errors.Is(err, context.Canceled) || res == nil || res.Done {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	if !deleted(dyn, res.Namespace) {
+		t.Error("namespace not deleted after an interrupt")
+	}
+	expect(t, RunFindings(f, res, err, RunOptions{Timeout: time.Minute}), at{"hello.yaml", 17, 5, check.Error, "did not finish"})
+}
+
+// A status update seen through the watch ends the wait.
+func TestRunWatchesToCompletion(t *testing.T) {
+	c, dyn := fakeCluster(t)
+	dyn.PrependWatchReactor("pipelineruns", func(a k8stesting.Action) (bool, watch.Interface, error) {
+		ns := a.GetNamespace()
+		w, err := dyn.Tracker().Watch(gvrPR, ns)
+		if err != nil {
+			return true, nil, err
+		}
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			obj, err := dyn.Tracker().Get(gvrPR, ns, "hello")
+			if err != nil {
+				return
+			}
+			u := obj.(*unstructured.Unstructured)
+			unstructured.SetNestedSlice(u.Object, []any{map[string]any{"type": "Succeeded", "status": "False", "reason": "Failed", "message": "boom"}}, "status", "conditions")
+			dyn.Tracker().Update(gvrPR, u, ns)
+		}()
+		return true, w, nil
+	})
+	f := parse(t, "hello.yaml", checkTask)
+	res, err := c.Run(context.Background(), SandboxRun(f.Task), RunOptions{Timeout: time.Minute})
+	if err != nil || !res.Done || res.Succeeded || res.Message != "boom" {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	expect(t, RunFindings(f, res, err, RunOptions{}), at{"hello.yaml", 6, 3, check.Error, "boom"})
+}
+
+// How a finished run is judged.
+func TestRunFindings(t *testing.T) {
+	f := parse(t, "hello.yaml", checkTask)
+	ok := func(out string) *RunResult {
+		return &RunResult{Namespace: "ns", Done: true, Succeeded: true, TaskRuns: []TaskRunResult{{Succeeded: true, Results: map[string]string{"TEST_OUTPUT": out}}}}
+	}
+	psa := `pods "hello-hello-pod" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "step-check" must set securityContext.allowPrivilegeEscalation=false)`
+	for _, tc := range []struct {
+		name string
+		res  *RunResult
+		err  error
+		want at
+	}{
+		{"valid TEST_OUTPUT", ok(`{"result":"SUCCESS","timestamp":"t","successes":1,"failures":0,"warnings":0}`), nil, at{"hello.yaml", 1, 1, check.Info, "SUCCESS"}},
+		{"not JSON", ok(`SUCCESS`), nil, at{"hello.yaml", 15, 7, check.Error, "not JSON"}},
+		{"bad result", ok(`{"result":"PASSED","timestamp":"t","successes":1,"failures":0,"warnings":0}`), nil, at{"hello.yaml", 15, 7, check.Error, "lacks a valid result"}},
+		{"no TEST_OUTPUT", &RunResult{Done: true, Succeeded: true, TaskRuns: []TaskRunResult{{Succeeded: true, Results: map[string]string{}}}}, nil, at{"hello.yaml", 15, 7, check.Error, "no TEST_OUTPUT"}},
+		{"restricted rejects a step", &RunResult{Done: true, TaskRuns: []TaskRunResult{{Reason: "PodCreationFailed", Message: psa}}}, nil, at{"hello.yaml", 17, 7, check.Error, "allowPrivilegeEscalation"}},
+		{"unnamed step fails", &RunResult{Done: true, TaskRuns: []TaskRunResult{{Reason: "Failed", Message: `"step-unnamed-1" exited with code 1`}}}, nil, at{"hello.yaml", 20, 7, check.Error, "exited with code 1"}},
+		{"timed out", &RunResult{Done: true, Reason: "PipelineRunTimeout", Message: `PipelineRun "hello" failed to finish within "1m0s"`, TaskRuns: []TaskRunResult{{PipelineTask: "hello", Reason: "TaskRunCancelled", Message: "TaskRun cancelled as the PipelineRun it belongs to has timed out."}}}, nil, at{"hello.yaml", 17, 5, check.Error, "timed out"}},
+		{"cannot start", nil, errors.New("namespaces is forbidden"), at{"hello.yaml", 1, 1, check.Error, "could not start"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			expect(t, RunFindings(f, tc.res, tc.err, RunOptions{Timeout: time.Minute}), tc.want)
+		})
+	}
+	// Tekton's own containers rejected: a cluster setting, said so
+	got := RunFindings(f, &RunResult{Done: true, TaskRuns: []TaskRunResult{{Message: `violates PodSecurity "restricted:latest": (containers "prepare", "place-scripts" must set ...)`}}}, nil, RunOptions{})
+	if len(got) != 1 || !strings.Contains(got[0].Help, "set-security-context") {
+		t.Errorf("injected containers: %v", got)
+	}
+}

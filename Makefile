@@ -42,3 +42,31 @@ docs:
 	mkdir -p docs
 	$(GO) run ./cmd/taskgate rules --format markdown > docs/rules.md.tmp
 	mv docs/rules.md.tmp docs/rules.md
+
+# e2e: end-to-end tests on a local control plane without Docker (etcd,
+# kube-apiserver, controller-manager, scheduler, kwok, Tekton controller,
+# all built from the Go module proxy, see e2e/README.md). The first run
+# builds and caches the binaries (minutes); later runs start in seconds.
+# e2e-kind: the same on kind with a real Tekton (needs Docker and network).
+.PHONY: e2e e2e-kind
+e2e:
+	$(GO) test -tags e2e -count=1 -timeout 60m -v ./e2e/
+
+e2e-kind:
+	e2e/kind/run.sh
+
+# images: the step images as OCI layouts under bin/images/<image>, built
+# without a container engine (cmd/imagebuild: the static binary, a non-root
+# user, git and shellcheck from this machine's Debian packages with their
+# shared libraries; SOURCE_DATE_EPOCH, default 0, fixes every timestamp),
+# then run with chroot when root. PUSH=registry/prefix also pushes them.
+# image-digests: pins tasks/ to $(REGISTRY)/<image>@<digest of the layout>.
+REGISTRY ?= quay.io/taskgate
+PUSH     ?=
+.PHONY: images image-digests
+images:
+	$(GO) run ./cmd/imagebuild build --out $(BIN)/images $(if $(PUSH),--push $(PUSH))
+	$(GO) run ./cmd/imagebuild verify --out $(BIN)/images
+
+image-digests: images
+	$(GO) run ./cmd/imagebuild pin --out $(BIN)/images --registry $(REGISTRY) tasks

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/cluster"
+	"taskgate.dev/taskgate/pkg/report"
+)
+
+// runDryRun checks submissions against a real cluster: a server-side
+// dry-run of each Task and of the composed Pipelines and PipelineRuns
+// `taskgate integrate --out DIR` wrote for it, and with --run a real run
+// of the Task in a sandbox namespace that is always deleted.
+func runDryRun(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("dry-run", stderr)
+	kubeconfig := fs.String("kubeconfig", "", "the cluster's kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
+	kubeContext := fs.String("context", "", "the kubeconfig `CONTEXT` to use (default: its current context)")
+	namespace := fs.String("namespace", "", "dry-run in namespace `NS` (default: the context's namespace, else default)")
+	composed := fs.String("composed", "", "also dry-run the composed Pipelines and PipelineRuns `taskgate integrate --out DIR` wrote under `DIR`")
+	run := fs.Bool("run", false, "also run each Task for real in a throw-away sandbox namespace (Pod Security restricted, no credentials)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "the sandboxed run's PipelineRun timeout (the client waits 2m longer)")
+	changedFrom := fs.String("changed-from", "", "only the submissions changed since `REV`")
+	format := fs.String("format", "text", "output format: "+strings.Join(report.Formats, ", "))
+	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(paths) > 1 {
+		fmt.Fprintln(stderr, "taskgate dry-run: at most one PATH (the catalog repository)")
+		return exitUsage
+	}
+	if !contains(report.Formats, *format) {
+		fmt.Fprintf(stderr, "taskgate dry-run: unknown format %q (want one of %s)\n", *format, strings.Join(report.Formats, ", "))
+		return exitUsage
+	}
+	if *timeout <= 0 {
+		fmt.Fprintln(stderr, "taskgate dry-run: --timeout must be positive")
+		return exitUsage
+	}
+	if *composed != "" {
+		if st, err := os.Stat(*composed); err != nil || !st.IsDir() {
+			fmt.Fprintf(stderr, "taskgate dry-run: --composed %s is not a directory (run `taskgate integrate --out DIR` first)\n", *composed)
+			return exitUsage
+		}
+	}
+	root := "."
+	if len(paths) == 1 {
+		root = paths[0]
+	}
+	client, err := cluster.New(*kubeconfig, *kubeContext)
+	if err != nil {
+		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
+		return exitUsage
+	}
+	if *namespace != "" {
+		client.Namespace = *namespace
+	}
+	repo, err := catalog.Open(root)
+	if err != nil {
+		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
+		return exitUsage
+	}
+	subs, err := repo.Discover()
+	if err != nil {
+		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
+		return exitUsage
+	}
+	if *changedFrom != "" {
+		change, err := repo.ChangedFrom(*changedFrom)
+		if err != nil {
+			fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
+			return exitUsage
+		}
+		subs = change.Touched(subs)
+	}
+	if len(subs) == 0 {
+		fmt.Fprintf(stderr, "taskgate dry-run: no submission to check under %s\n", root)
+	}
+
+	// Ctrl-C or SIGTERM cancels the runs, whose sandboxes are deleted on
+	// the way out; a second signal kills at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); stop() }()
+
+	checks := []*check.Check{cluster.DryRunCheck(ctx, client, *composed)}
+	if *run {
+		checks = append(checks, cluster.RunCheck(ctx, client, cluster.RunOptions{Timeout: *timeout}))
+	}
+	settings, err := check.Resolve(repo.Config, append(check.All(), checks...))
+	if err != nil {
+		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
+		return exitUsage
+	}
+	res := check.Run(subs, checks, settings)
+	var buf bytes.Buffer
+	if err := report.Write(&buf, *format, res); err != nil {
+		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
+		return exitUsage
+	}
+	if *output != "" {
+		if err := os.WriteFile(*output, buf.Bytes(), 0o644); err != nil {
+			fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
+			return exitUsage
+		}
+	} else if _, err := stdout.Write(buf.Bytes()); err != nil {
+		return exitUsage
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "taskgate dry-run: interrupted")
+		return exitUsage
+	}
+	if res.Count(check.Error) > 0 {
+		return exitFindings
+	}
+	return exitOK
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Without a reachable cluster the dry-run is a finding per submission,
+// never a silent pass; bad usage is exit 2. (e2e/ runs it against a real
+// API server.)
+func TestDryRunWithoutCluster(t *testing.T) {
+	dir := t.TempDir()
+	kc := filepath.Join(dir, "kubeconfig")
+	os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600)
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"../../examples/catalog", "--kubeconfig", kc}, exitFindings, "hello-world.yaml:1:1: error cluster/dry-run: the dry-run could not run"},
+		{[]string{"../../examples/catalog", "--kubeconfig", filepath.Join(dir, "missing")}, exitUsage, "kubeconfig"},
+		{[]string{"../../examples/catalog", "--kubeconfig", kc, "--composed", filepath.Join(dir, "missing")}, exitUsage, "taskgate integrate --out"},
+		{[]string{"../../examples/catalog", "--kubeconfig", kc, "--format", "yaml"}, exitUsage, "unknown format"},
+		{[]string{"../../examples/catalog", "--kubeconfig", kc, "--timeout", "0s", "--run"}, exitUsage, "--timeout"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"dry-run"}, tc.args...), &stdout, &stderr)
+		if code != tc.code || !strings.Contains(stdout.String()+stderr.String(), tc.out) {
+			t.Errorf("dry-run %q: exit %d, want %d with %q\n%s%s", tc.args, code, tc.code, tc.out, stdout.String(), stderr.String())
+		}
+	}
+}

@@ -1,0 +1,813 @@
+//go:build e2e
+
+// End-to-end tests against a real kube-apiserver with Tekton's CRDs and a
+// real Tekton controller (package localcp): `make e2e`.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"taskgate.dev/taskgate/e2e/localcp"
+	"taskgate.dev/taskgate/internal/testrepo"
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/cluster"
+	"taskgate.dev/taskgate/pkg/manifest"
+	"taskgate.dev/taskgate/pkg/pipeline"
+)
+
+var (
+	cp       *localcp.Cluster
+	client   *cluster.Client
+	taskgate string // the CLI, built for this run
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	bin, err := os.MkdirTemp("", "taskgate-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(bin)
+	taskgate = filepath.Join(bin, "taskgate")
+	if out, err := exec.Command("go", "build", "-o", taskgate, "../cmd/taskgate").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building taskgate: %v\n%s", err, out)
+		return 1
+	}
+	cp, err = localcp.Start(ctx, localcp.Options{ToolsDir: "tools", Log: os.Stderr})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: the local control plane did not start:", err)
+		return 1
+	}
+	defer cp.Stop()
+	if client, err = cluster.NewForConfig(cp.Config, "default"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	start := time.Now()
+	code := m.Run()
+	fmt.Fprintf(os.Stderr, "e2e: control plane startup %s, tests %s\n", cp.Startup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	if err := cp.Check(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: a component died during the tests:", err)
+		return 1
+	}
+	return code
+}
+
+func submission(t *testing.T, dir, file string) *catalog.Submission {
+	t.Helper()
+	f := manifest.Load(dir, file, manifest.DefaultLimits)
+	if f.Root == nil {
+		t.Fatalf("%s: %+v", file, f.Problems)
+	}
+	return &catalog.Submission{Dir: dir, Name: strings.TrimSuffix(file, ".yaml"), Manifest: f}
+}
+
+type want struct {
+	line, col int
+	contains  string
+}
+
+func expect(t *testing.T, got []check.Finding, ws ...want) {
+	t.Helper()
+	if len(got) != len(ws) {
+		t.Fatalf("got %d findings, want %d:\n%s", len(got), len(ws), show(got))
+	}
+	for i, w := range ws {
+		g := got[i]
+		if g.Line != w.line || g.Column != w.col || !strings.Contains(g.Message, w.contains) || g.Severity != check.Error {
+			t.Errorf("finding %d:\n  %s\nwant %d:%d error containing %q", i, g, w.line, w.col, w.contains)
+		}
+	}
+}
+
+func show(fs []check.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "  %s\n", f)
+	}
+	return b.String()
+}
+
+// What the real API server says about hand-made Tasks, at file:line.
+func TestDryRunTasks(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		file string
+		want []want
+	}{
+		{"good.yaml", nil},
+		// fieldValidation=Strict: the server refuses the unknown field (400)
+		{"unknown-field.yaml", []want{{10, 7, `unknown field "spec.steps[0].comand"`}}},
+		// the CRD's schema: a 422 naming the field
+		{"wrong-type.yaml", []want{{9, 13, "spec.steps[0].args: Invalid value: \"string\": spec.steps[0].args in body must be of type array"}}},
+		{"invalid-name.yaml", []want{{4, 9, `metadata.name: Invalid value: "Invalid_Name": a lowercase RFC 1123 subdomain`}}},
+		// converted client-side: the server accepts the v1 Task
+		{"v1beta1.yaml", nil},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			s := submission(t, "testdata/tasks", tc.file)
+			got := client.DryRunSubmission(ctx, s, "")
+			expect(t, got, tc.want...)
+			for _, f := range got {
+				if f.File != tc.file || f.Rule != cluster.RuleDryRun || f.Help == "" {
+					t.Errorf("finding %s: wrong file or rule, or no help", f)
+				}
+			}
+		})
+	}
+}
+
+// Sent as written, a v1beta1 Task needs Tekton's conversion webhook
+// (storage is v1): without it the server cannot store it. This is why
+// taskgate converts client-side.
+func TestV1beta1NeedsConversionWebhook(t *testing.T) {
+	f := manifest.Load("testdata/tasks", "v1beta1.yaml", manifest.DefaultLimits)
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(mustJSON(t, f)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := client.DryRun(context.Background(), obj)
+	if err == nil || !strings.Contains(err.Error(), "conversion webhook") {
+		t.Fatalf("the server accepted a v1beta1 Task without its conversion webhook, or said something else: %v", err)
+	}
+	t.Logf("the server says: %v", err)
+	got := cluster.Findings(cluster.RuleDryRun, err, cluster.Same(f))
+	if len(got) != 1 || got[0].Line != 1 || !strings.Contains(got[0].Message, "could not run") {
+		t.Errorf("findings %s", show(got))
+	}
+}
+
+func mustJSON(t *testing.T, f *manifest.File) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := f.Root.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// The rule's own examples, judged by the real server.
+func TestDryRunRuleExamples(t *testing.T) {
+	c := cluster.DryRunCheck(context.Background(), client, "")
+	for name, y := range map[string]string{"bad": c.Bad, "fixed": c.Fixed} {
+		f := manifest.Parse("example.yaml", []byte(y), manifest.DefaultLimits)
+		got := c.Run(&catalog.Submission{Dir: ".", Manifest: f})
+		if (name == "bad") != (len(got) > 0) {
+			t.Errorf("%s example: %s", name, show(got))
+		}
+	}
+}
+
+func corpus(t *testing.T) string { return testrepo.Corpus(t, "build-definitions", "pipelines") }
+
+func taskgateCLI(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(taskgate, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), code
+}
+
+// `taskgate integrate` composes the example Task into every build
+// pipeline of the corpus; `taskgate dry-run --composed` sends the Task,
+// each composed Pipeline and each PipelineRun to the server: all pass.
+// A composed Pipeline the server rejects is reported in its file.
+func TestComposedDryRun(t *testing.T) {
+	pipelines := corpus(t)
+	out := t.TempDir()
+	if text, code := taskgateCLI(t, "integrate", "../examples/catalog", "--pipelines", pipelines, "--out", out); code != 0 {
+		t.Fatalf("integrate: exit %d\n%s", code, text)
+	}
+	composed, _ := filepath.Glob(filepath.Join(out, "partners/hello-world/0.1/*/pipelinerun.yaml"))
+	if len(composed) == 0 {
+		t.Fatal("integrate composed nothing")
+	}
+	text, code := taskgateCLI(t, "dry-run", "../examples/catalog", "--kubeconfig", cp.Kubeconfig, "--composed", out, "--format", "json")
+	var rep struct {
+		Findings []check.Finding
+		Summary  struct{ Submissions, Errors int }
+	}
+	if err := json.Unmarshal([]byte(text), &rep); err != nil || code != 0 || len(rep.Findings) != 0 || rep.Summary.Submissions != 1 {
+		t.Fatalf("dry-run: exit %d, %v\n%s", code, err, text)
+	}
+	t.Logf("%d composed PipelineRuns and their Pipelines accepted", len(composed))
+
+	// break one composed Pipeline outside the embedded Task: runAfter as
+	// a string (the embedded taskSpec itself is preserve-unknown-fields in
+	// Tekton's CRD: the server does not judge it, Tekton's webhook and
+	// taskgate's integration/compose do)
+	p := filepath.Join(filepath.Dir(composed[0]), "pipeline.yaml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := manifest.Parse(p, data, manifest.DefaultLimits)
+	line := 0
+	for i, pt := range f.Pipeline.Spec.Tasks {
+		if pt.Name == "hello-world" {
+			line, _ = f.KeyPos(fmt.Sprintf("spec.tasks[%d].runAfter", i))
+		}
+	}
+	lines := strings.Split(string(data), "\n")
+	if line == 0 || !strings.HasSuffix(lines[line-1], "runAfter:") {
+		t.Fatalf("no runAfter for hello-world in %s (line %d)", p, line)
+	}
+	lines[line-1] += " build-image-index"
+	lines = append(lines[:line], lines[line+1:]...) // drop the list element
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text, code = taskgateCLI(t, "dry-run", "../examples/catalog", "--kubeconfig", cp.Kubeconfig, "--composed", out)
+	wantAt := fmt.Sprintf("%s:%d:", filepath.ToSlash(p), line)
+	if code != 1 || !strings.Contains(text, wantAt) || !strings.Contains(text, "must be of type array") {
+		t.Fatalf("exit %d, want a finding at %s:\n%s", code, wantAt, text)
+	}
+}
+
+// `taskgate dry-run --run` end to end: the Task runs in a sandbox that
+// is deleted afterwards. kwok runs no container, so the check writes no
+// TEST_OUTPUT: the contract finding proves the run was judged.
+func TestCLIRun(t *testing.T) {
+	text, code := taskgateCLI(t, "dry-run", "../examples/catalog", "--kubeconfig", cp.Kubeconfig, "--run", "--timeout", "2m", "--format", "json")
+	var rep struct{ Findings []check.Finding }
+	if err := json.Unmarshal([]byte(text), &rep); err != nil || code != 1 || len(rep.Findings) != 1 {
+		t.Fatalf("exit %d, %v\n%s", code, err, text)
+	}
+	f := rep.Findings[0]
+	if f.Rule != cluster.RuleRun || f.File != "partners/hello-world/0.1/hello-world.yaml" || f.Line != 23 || !strings.Contains(f.Message, "wrote no TEST_OUTPUT") {
+		t.Errorf("finding %s", f)
+	}
+	ns := regexp.MustCompile(`taskgate-sandbox-[a-z0-9]+`).FindString(f.Message)
+	if ns == "" {
+		t.Fatalf("no sandbox namespace in %q", f.Message)
+	}
+	assertNamespaceGoes(t, ns)
+}
+
+var (
+	gvrPR  = schema.GroupVersionResource{Group: "tekton.dev", Version: "v1", Resource: "pipelineruns"}
+	gvrPod = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	gvrTR  = schema.GroupVersionResource{Group: "tekton.dev", Version: "v1", Resource: "taskruns"}
+	gvrNS  = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+)
+
+// A composed PipelineRun created for real is accepted by the Tekton
+// controller and reconciled into pods. The build pipelines' Tasks come
+// from bundles in production: here they are applied from the corpus at
+// the versions the pipeline pins, so the controller validates the
+// composition against the real Task specs (params, results, workspaces)
+// and starts the pipeline. The root task's pod is what its Task says.
+func TestComposedPipelineRunReconciled(t *testing.T) {
+	pipelines := corpus(t)
+	contract, err := pipeline.Load(pipelines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := contract.Pipeline("docker-build")
+	if build == nil {
+		t.Fatalf("no docker-build pipeline in %s", pipelines)
+	}
+	out := t.TempDir()
+	if text, code := taskgateCLI(t, "integrate", "../examples/catalog", "--pipelines", pipelines, "--out", out); code != 0 {
+		t.Fatalf("integrate: exit %d\n%s", code, text)
+	}
+	ctx := context.Background()
+	ns := namespace(t)
+	tasks := map[string]*v1.Task{} // by pipeline task name
+	for name, ti := range build.Tasks {
+		if ti.Path == "" {
+			// only a bundle reference in the corpus (external-task/):
+			// a stub with the interface the pipeline uses
+			stub := stubTask(t, build, name, ti)
+			stub.SetNamespace(ns)
+			if err := cp.Apply(ctx, stub); err != nil {
+				t.Fatalf("stub %s: %v", ti.Ref, err)
+			}
+			continue
+		}
+		rel := ti.Path
+		f := manifest.Load(contract.Root, rel, manifest.DefaultLimits)
+		obj, err := cluster.Object(f)
+		if err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		obj.SetNamespace(ns)
+		if err := cp.Apply(ctx, obj); err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		tasks[name] = f.Task
+	}
+	var name string
+	for _, f := range []string{"pipeline.yaml", "pipelinerun.yaml"} {
+		objs, err := localcp.ReadObjects(filepath.Join(out, "partners/hello-world/0.1/docker-build", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs[0].SetNamespace(ns)
+		if err := cp.Apply(ctx, objs[0]); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		name = objs[0].GetName()
+	}
+	var p *corev1.Pod
+	poll(t, 90*time.Second, "the controller to start the pipeline's init task", func() bool {
+		u, err := cp.Dynamic.Resource(gvrPR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr := fromUnstructured[v1.PipelineRun](t, u)
+		if c := pr.Status.GetCondition("Succeeded"); c != nil && c.IsFalse() {
+			t.Fatalf("the controller rejects the composed PipelineRun: %s: %s", c.Reason, c.Message)
+		}
+		pods, err := cp.Dynamic.Resource(gvrPod).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: "tekton.dev/pipelineTask=init"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pods.Items) == 0 {
+			return false
+		}
+		p = fromUnstructured[corev1.Pod](t, &pods.Items[0])
+		return true
+	})
+	checkSteps(t, tasks["init"], p)
+	t.Logf("PipelineRun %s started; pod %s is what Task init says", name, p.Name)
+}
+
+// Our validation PipelineRun (.tekton/, Pipelines-as-Code placeholders
+// filled in) passes a server-side dry-run as written; created for real in
+// a Pod Security "restricted" namespace with our Tasks (tasks/) and
+// Pipeline (pipelines/), the controller validates the Pipeline against
+// the Tasks and reconciles it into pods that are what our Tasks say.
+// Test scaffolding: the clone task's bundle (quay.io) becomes a local
+// stub, the workspace an emptyDir (no storage provisioner here) and the
+// credential workspaces are left out.
+func TestValidationPipelineRun(t *testing.T) {
+	ctx := context.Background()
+	pf := manifest.Load("..", "pipelines/partner-task-validation.yaml", manifest.DefaultLimits)
+	if pf.Pipeline == nil {
+		t.Fatalf("pipelines/partner-task-validation.yaml: %+v", pf.Problems)
+	}
+	ns := namespace(t, "pod-security.kubernetes.io/enforce", "restricted")
+	tasks := map[string]*v1.Task{} // by Task name
+	files, _ := filepath.Glob("../tasks/*/*/*.yaml")
+	for _, path := range files {
+		rel, _ := filepath.Rel("..", path)
+		f := manifest.Load("..", rel, manifest.DefaultLimits)
+		if f.Task == nil {
+			continue
+		}
+		obj, err := cluster.Object(f)
+		if err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		obj.SetNamespace(ns)
+		if err := cp.Apply(ctx, obj); err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		tasks[f.Task.Name] = f.Task
+	}
+	p := pf.Pipeline.DeepCopy()
+	for i := range p.Spec.Tasks {
+		pt := &p.Spec.Tasks[i]
+		if pt.TaskRef != nil && pt.TaskRef.Resolver != "" {
+			stub := stubTask(t, &pipeline.Build{Pipeline: p}, pt.Name, &pipeline.TaskInfo{Ref: pt.Name})
+			stub.SetNamespace(ns)
+			if err := cp.Apply(ctx, stub); err != nil {
+				t.Fatal(err)
+			}
+			pt.TaskRef = &v1.TaskRef{Name: pt.Name}
+		}
+	}
+	apply(t, ns, p)
+
+	data, err := os.ReadFile("../.tekton/partner-task-validation-pull-request.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer("{{ repo_url }}", "https://git.invalid/catalog.git", "{{ revision }}", "0123456789abcdef0123456789abcdef01234567",
+		"{{ target_branch }}", "main", "{{ sender }}", "partner", "{{ pull_request_number }}", "", "{{ git_auth_secret }}", "pac-git-auth").Replace(string(data))
+	prf := manifest.Parse(".tekton/partner-task-validation-pull-request.yaml", []byte(text), manifest.DefaultLimits)
+	obj, err := cluster.Object(prf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry, err := cluster.NewForConfig(cp.Config, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dry.DryRun(ctx, obj); err != nil {
+		t.Fatalf("the validation PipelineRun as Pipelines-as-Code creates it: %v", err)
+	}
+	pr := fromUnstructured[v1.PipelineRun](t, obj)
+	pr.Spec.Workspaces = []v1.WorkspaceBinding{{Name: "workspace", EmptyDir: &corev1.EmptyDirVolumeSource{}}}
+	apply(t, ns, pr)
+
+	want := map[string]string{"discover": "taskgate-discover", "validate": "taskgate-validate"}
+	pods := map[string]*corev1.Pod{}
+	poll(t, 120*time.Second, "pods of the validation pipeline's discover and validate", func() bool {
+		u, err := cp.Dynamic.Resource(gvrPR).Namespace(ns).Get(ctx, pr.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := fromUnstructured[v1.PipelineRun](t, u).Status.GetCondition("Succeeded"); c != nil && c.IsFalse() && len(pods) < len(want) {
+			t.Fatalf("the validation PipelineRun failed: %s: %s", c.Reason, c.Message)
+		}
+		list, err := cp.Dynamic.Resource(gvrPod).Namespace(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range list.Items {
+			if pt := list.Items[i].GetLabels()["tekton.dev/pipelineTask"]; want[pt] != "" {
+				pods[pt] = fromUnstructured[corev1.Pod](t, &list.Items[i])
+			}
+		}
+		return len(pods) == len(want)
+	})
+	for pt, task := range want {
+		checkSteps(t, tasks[task], pods[pt])
+		t.Logf("pod %s is what Task %s says", pods[pt].Name, task)
+	}
+}
+
+// apply creates a typed object in a namespace.
+func apply(t *testing.T, ns string, obj any) {
+	t.Helper()
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "status")
+	u.SetNamespace(ns)
+	if err := cp.Apply(context.Background(), u); err != nil {
+		t.Fatalf("%s %s: %v", u.GetKind(), u.GetName(), err)
+	}
+}
+
+// stubTask stands in for a Task the corpus only names by bundle: the
+// params, workspaces and results the pipeline task uses, one no-op step.
+func stubTask(t *testing.T, b *pipeline.Build, name string, ti *pipeline.TaskInfo) *unstructured.Unstructured {
+	t.Helper()
+	var pt *v1.PipelineTask
+	for i := range b.Pipeline.Spec.Tasks {
+		if b.Pipeline.Spec.Tasks[i].Name == name {
+			pt = &b.Pipeline.Spec.Tasks[i]
+		}
+	}
+	for i := range b.Pipeline.Spec.Finally {
+		if b.Pipeline.Spec.Finally[i].Name == name {
+			pt = &b.Pipeline.Spec.Finally[i]
+		}
+	}
+	if pt == nil {
+		t.Fatalf("no pipeline task %s", name)
+	}
+	task := &v1.Task{TypeMeta: metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "Task"}, ObjectMeta: metav1.ObjectMeta{Name: ti.Ref}}
+	for _, p := range pt.Params {
+		task.Spec.Params = append(task.Spec.Params, v1.ParamSpec{Name: p.Name, Type: p.Value.Type})
+	}
+	for _, w := range pt.Workspaces {
+		task.Spec.Workspaces = append(task.Spec.Workspaces, v1.WorkspaceDeclaration{Name: w.Name, Optional: true})
+	}
+	for r, typ := range ti.Results {
+		task.Spec.Results = append(task.Spec.Results, v1.TaskResult{Name: r, Type: typ})
+	}
+	no, yes, uid := false, true, int64(65532)
+	task.Spec.Steps = []v1.Step{{Name: "stub", Image: "registry.invalid/stub", Command: []string{"true"}, SecurityContext: &corev1.SecurityContext{
+		RunAsNonRoot: &yes, RunAsUser: &uid, AllowPrivilegeEscalation: &no,
+		Capabilities:   &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}}}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	return u
+}
+
+// The sandbox runs the Task into a pod whose containers are what the
+// Task says (images, args, env, securityContext), with the sandbox's
+// token-less service account and restricted pod settings; the TaskRun's
+// TEST_OUTPUT comes back; the namespace is deleted afterwards.
+// kwok stands in for the kubelet: the pod "completes" with the
+// termination message the test puts in an annotation.
+func TestSandboxPods(t *testing.T) {
+	const testOutput = `{"result":"SKIPPED","timestamp":"2026-01-01T00:00:00Z","successes":0,"failures":0,"warnings":0}`
+	msg, _ := json.Marshal([]map[string]any{{"key": "TEST_OUTPUT", "value": testOutput, "type": 1}})
+	for _, tc := range []struct{ dir, file string }{
+		{"../examples/catalog", "partners/hello-world/0.1/hello-world.yaml"},
+		{"testdata/tasks", "good.yaml"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			ctx := context.Background()
+			s := submission(t, tc.dir, tc.file)
+			task := s.Manifest.Task
+			pr := cluster.SandboxRun(task)
+			pr.Annotations = map[string]string{localcp.TerminationMessageAnnotation: string(msg)}
+			res, err := client.Run(ctx, pr, cluster.RunOptions{Timeout: 2 * time.Minute, Keep: true})
+			if res != nil {
+				defer cp.Dynamic.Resource(gvrNS).Delete(ctx, res.Namespace, metav1.DeleteOptions{})
+			}
+			if err != nil || !res.Succeeded {
+				t.Fatalf("run: %+v, %v", res, err)
+			}
+			if len(res.TaskRuns) != 1 || res.TaskRuns[0].Results["TEST_OUTPUT"] != testOutput {
+				t.Fatalf("TaskRuns %+v", res.TaskRuns)
+			}
+			expectInfo(t, cluster.RunFindings(s.Manifest, res, err, cluster.RunOptions{}), "SKIPPED")
+
+			u, err := cp.Dynamic.Resource(gvrPod).Namespace(res.Namespace).Get(ctx, res.TaskRuns[0].Pod, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := fromUnstructured[corev1.Pod](t, u)
+			checkPod(t, task, p)
+		})
+	}
+}
+
+func checkPod(t *testing.T, task *v1.Task, p *corev1.Pod) {
+	t.Helper()
+	if p.Spec.ServiceAccountName != cluster.SandboxAccount || p.Spec.AutomountServiceAccountToken == nil || *p.Spec.AutomountServiceAccountToken {
+		t.Errorf("pod service account %q, automount %v", p.Spec.ServiceAccountName, p.Spec.AutomountServiceAccountToken)
+	}
+	for _, v := range p.Spec.Volumes {
+		if v.Projected != nil && strings.HasPrefix(v.Name, "kube-api-access") {
+			t.Errorf("a service-account token is mounted: %s", v.Name)
+		}
+	}
+	if sc := p.Spec.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("pod securityContext %+v", p.Spec.SecurityContext)
+	}
+	checkSteps(t, task, p)
+}
+
+// checkSteps compares a pod's step containers with the Task: image,
+// command and args (after the entrypoint's "--"), the script, env and
+// securityContext (the step's, else the stepTemplate's). $(params.*) and
+// $(workspaces.*.path) are substituted from the pod's TaskRun; a value
+// still holding a Tekton variable is not compared.
+func checkSteps(t *testing.T, task *v1.Task, p *corev1.Pod) {
+	t.Helper()
+	subst := taskRunSubst(t, p)
+	literal := func(s string) bool {
+		s = subst(s)
+		for _, v := range []string{"$(params.", "$(workspaces.", "$(results.", "$(context.", "$(tasks.", "$(steps."} {
+			if strings.Contains(s, v) {
+				return false
+			}
+		}
+		return true
+	}
+	containers := map[string]corev1.Container{}
+	for _, c := range p.Spec.Containers {
+		containers[c.Name] = c
+	}
+	for i, step := range task.Spec.Steps {
+		c, ok := containers["step-"+step.Name]
+		if !ok {
+			t.Errorf("step %d (%s): no container step-%s in %v", i, step.Name, step.Name, keys(containers))
+			continue
+		}
+		if c.Image != step.Image {
+			t.Errorf("step %s: image %q, the Task says %q", step.Name, c.Image, step.Image)
+		}
+		// Tekton runs the step through its entrypoint: the Task's args
+		// follow "--"
+		// after "--": the command's tail, then the args
+		var rest []string
+		if len(step.Command) > 1 {
+			rest = append(rest, step.Command[1:]...)
+		}
+		rest = append(rest, step.Args...)
+		if len(rest) > 0 && literal(strings.Join(rest, " ")) {
+			var want []string
+			for _, a := range rest {
+				want = append(want, subst(a))
+			}
+			if got := afterDashes(c.Args); !reflect.DeepEqual(got, want) {
+				t.Errorf("step %s: args %q after --, the Task says %q (all: %q)", step.Name, got, want, c.Args)
+			}
+		}
+		if len(step.Command) > 0 && !strings.Contains(strings.Join(c.Args, " "), "-entrypoint "+step.Command[0]) {
+			t.Errorf("step %s: the entrypoint does not run %q: %q", step.Name, step.Command[0], c.Args)
+		}
+		if step.Script != "" && !strings.Contains(strings.Join(c.Args, " "), "/tekton/scripts/") {
+			t.Errorf("step %s: the script is not run: %q", step.Name, c.Args)
+		}
+		for _, e := range step.Env {
+			if e.ValueFrom != nil || !literal(e.Value) {
+				continue
+			}
+			found := false
+			for _, ce := range c.Env {
+				found = found || (ce.Name == e.Name && ce.Value == subst(e.Value))
+			}
+			if !found {
+				t.Errorf("step %s: env %s=%s missing from %+v", step.Name, e.Name, subst(e.Value), c.Env)
+			}
+		}
+		sc := step.SecurityContext
+		if sc == nil && task.Spec.StepTemplate != nil {
+			sc = task.Spec.StepTemplate.SecurityContext
+		}
+		if sc != nil && !reflect.DeepEqual(c.SecurityContext, sc) {
+			t.Errorf("step %s: securityContext %+v, the Task says %+v", step.Name, c.SecurityContext, sc)
+		}
+	}
+}
+
+// taskRunSubst replaces what Tekton substitutes in a step: the TaskRun's
+// params (and the Task's defaults) and workspace paths.
+func taskRunSubst(t *testing.T, p *corev1.Pod) func(string) string {
+	t.Helper()
+	u, err := cp.Dynamic.Resource(gvrTR).Namespace(p.Namespace).Get(context.Background(), p.Labels["tekton.dev/taskRun"], metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := fromUnstructured[v1.TaskRun](t, u)
+	vars := map[string]string{}
+	if spec := tr.Status.TaskSpec; spec != nil {
+		for _, prm := range spec.Params {
+			if prm.Default != nil && prm.Default.Type == v1.ParamTypeString {
+				vars["$(params."+prm.Name+")"] = prm.Default.StringVal
+			}
+		}
+		for _, w := range spec.Workspaces {
+			vars["$(workspaces."+w.Name+".path)"] = "/workspace/" + w.Name
+		}
+	}
+	for _, prm := range tr.Spec.Params {
+		if prm.Value.Type == v1.ParamTypeString {
+			vars["$(params."+prm.Name+")"] = prm.Value.StringVal
+		}
+	}
+	return func(s string) string {
+		for k, v := range vars {
+			s = strings.ReplaceAll(s, k, v)
+		}
+		return s
+	}
+}
+
+func afterDashes(args []string) []string {
+	for i, a := range args {
+		if a == "--" {
+			return args[i+1:]
+		}
+	}
+	return nil
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func expectInfo(t *testing.T, got []check.Finding, contains string) {
+	t.Helper()
+	if len(got) != 1 || got[0].Severity != check.Info || !strings.Contains(got[0].Message, contains) {
+		t.Errorf("findings:\n%s", show(got))
+	}
+}
+
+// What the sandbox refuses, for real: Pod Security "restricted" rejects a
+// privileged step, the quota a step asking for more CPU than it allows,
+// and Tekton's timeout ends a run whose pod never starts. Each is a
+// finding at the step, and the namespace is deleted every time.
+func TestSandboxRefuses(t *testing.T) {
+	ctx := context.Background()
+	greedy := submission(t, "testdata/tasks", "good.yaml").Manifest
+	greedy.Task = greedy.Task.DeepCopy()
+	three := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("3")}
+	greedy.Task.Spec.Steps[0].ComputeResources = corev1.ResourceRequirements{Requests: three, Limits: three}
+	for _, tc := range []struct {
+		name     string
+		f        *manifest.File
+		nowhere  bool // a pod no node accepts
+		contains string
+		line     int
+	}{
+		{"privileged", submission(t, "testdata/tasks", "privileged.yaml").Manifest, false, `violates PodSecurity "restricted`, 9},
+		{"over quota", greedy, false, "exceeded quota", 12},
+		{"timeout", submission(t, "testdata/tasks", "good.yaml").Manifest, true, "timed out", 12},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pr := cluster.SandboxRun(tc.f.Task)
+			if tc.nowhere {
+				pr.Spec.TaskRunTemplate.PodTemplate = &pod.Template{NodeSelector: map[string]string{"taskgate.dev/no-such-node": "x"}}
+			}
+			opts := cluster.RunOptions{Timeout: 10 * time.Second, Grace: time.Minute}
+			start := time.Now()
+			res, err := client.Run(ctx, pr, opts)
+			if err != nil || res == nil || !res.Done || res.Succeeded {
+				t.Fatalf("run: %+v, %v", res, err)
+			}
+			got := cluster.RunFindings(tc.f, res, err, opts)
+			if len(got) != 1 || got[0].Severity != check.Error || got[0].Line != tc.line || !strings.Contains(got[0].Message, tc.contains) {
+				t.Errorf("findings (want line %d, %q):\n%s", tc.line, tc.contains, show(got))
+			}
+			t.Logf("%s in %s: %s", tc.name, time.Since(start).Round(time.Millisecond), got[0].Message)
+			assertNamespaceGoes(t, res.Namespace)
+		})
+	}
+}
+
+func assertNamespaceGoes(t *testing.T, ns string) {
+	t.Helper()
+	ctx := context.Background()
+	poll(t, 90*time.Second, "namespace "+ns+" to be deleted", func() bool {
+		u, err := cp.Dynamic.Resource(gvrNS).Get(ctx, ns, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return true
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.GetDeletionTimestamp() == nil {
+			t.Fatalf("namespace %s not being deleted", ns)
+		}
+		return false
+	})
+}
+
+// namespace makes a throw-away namespace for a test.
+func namespace(t *testing.T, labels ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"generateName": "e2e-"}}}
+	l := map[string]string{}
+	for i := 0; i+1 < len(labels); i += 2 {
+		l[labels[i]] = labels[i+1]
+	}
+	u.SetLabels(l)
+	out, err := cp.Dynamic.Resource(gvrNS).Create(ctx, u, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cp.Dynamic.Resource(gvrNS).Delete(ctx, out.GetName(), metav1.DeleteOptions{}) })
+	return out.GetName()
+}
+
+func poll(t *testing.T, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", limit, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func fromUnstructured[T any](t *testing.T, u *unstructured.Unstructured) *T {
+	t.Helper()
+	var out T
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &out); err != nil {
+		t.Fatal(err)
+	}
+	return &out
+}

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
 	"github.com/google/cel-go/cel"
@@ -177,16 +178,16 @@ func TestCloneIsAPinnedBundle(t *testing.T) {
 	if !regexp.MustCompile(`^quay\.io/konflux-ci/tekton-catalog/task-git-clone:[0-9.]+@sha256:[0-9a-f]{64}$`).MatchString(params["bundle"]) || params["name"] != "git-clone" || params["kind"] != "task" {
 		t.Errorf("clone ref %v: want git-clone from a digest-pinned konflux bundle", params)
 	}
-	pin := filepath.Join(repoRoot(t), "..", "shared", "corpus", "build-definitions", "external-task", "git-clone", "0.2", "git-clone.yaml")
-	data, err := os.ReadFile(pin)
+	corpus := testrepo.Corpus(t, "build-definitions")
+	data, err := os.ReadFile(filepath.Join(corpus, "external-task", "git-clone", "0.2", "git-clone.yaml"))
 	if err != nil {
-		t.Skipf("corpus not available: %v", err)
+		t.Fatal(err)
 	}
 	if want := "task_bundle: " + params["bundle"]; strings.TrimSpace(string(data)) != want {
 		t.Errorf("the corpus pins %q, the Pipeline uses %q", strings.TrimSpace(string(data)), params["bundle"])
 	}
 	// the params we pass exist in the git-clone Task of that corpus
-	gc := manifest.Load(filepath.Join(repoRoot(t), "..", "shared", "corpus", "build-definitions"), "task/git-clone/0.2/git-clone.yaml", manifest.DefaultLimits)
+	gc := manifest.Load(corpus, "task/git-clone/0.2/git-clone.yaml", manifest.DefaultLimits)
 	if gc.Task == nil {
 		t.Fatalf("corpus git-clone: %v", gc.Problems)
 	}

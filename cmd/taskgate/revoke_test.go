@@ -4,17 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 )
 
 func TestRevokeThenValidateDeletion(t *testing.T) {
-	corpus, err := filepath.Abs("../../../shared/corpus/build-definitions")
-	if err == nil {
-		_, err = os.Stat(corpus)
-	}
-	if err != nil {
-		t.Skipf("corpus not found: %v", err)
-	}
+	corpus := testrepo.Corpus(t, "build-definitions")
 	root := t.TempDir()
 	copyFile := func(from, to string) {
 		data, err := os.ReadFile(filepath.Join(corpus, from))

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 	"time"
 
@@ -287,13 +288,10 @@ func TestV1beta1TaskRoundTrip(t *testing.T) {
 // pass the gate, so the image is built directly): Tekton v1.15.0's
 // pkg/remote/oci reads its layer short, Verify reads it in full and says so.
 func TestLargeCorpusTaskVerifies(t *testing.T) {
-	path, err := filepath.Abs("../../../shared/corpus/build-definitions/task/buildah-remote-oci-ta/0.10/buildah-remote-oci-ta.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := testrepo.Corpus(t, "build-definitions", "task", "buildah-remote-oci-ta", "0.10", "buildah-remote-oci-ta.yaml")
 	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Skipf("corpus not found: %v", err)
+		t.Fatal(err)
 	}
 	reg := registrytest.Start(t)
 	f := manifest.Parse(path, data, manifest.DefaultLimits)

@@ -4,8 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -246,11 +246,7 @@ func TestBadAndFixed(t *testing.T) {
 // The corpus: the only partner Task ever merged has a plain-text OWNERS,
 // and two partner PRs brought Prow OWNERS.
 func TestCorpus(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	corpus := filepath.Join(filepath.Dir(file), "../../../../shared/corpus/build-definitions")
-	if _, err := os.Stat(corpus); err != nil {
-		t.Skip("corpus missing:", err)
-	}
+	corpus := testrepo.Corpus(t, "build-definitions")
 	read := func(dir string) map[string]string {
 		out := map[string]string{}
 		err := filepath.Walk(filepath.Join(corpus, dir), func(p string, info os.FileInfo, err error) error {

@@ -1,0 +1,33 @@
+// Command e2e-tools builds (or finds cached) every binary the e2e suite
+// runs, so that `make e2e` spends its test timeout on tests, not builds.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"taskgate.dev/taskgate/e2e/localcp"
+)
+
+func main() {
+	toolsDir := "e2e/tools"
+	if len(os.Args) > 1 {
+		toolsDir = os.Args[1]
+	}
+	bins, err := localcp.Binaries(context.Background(), toolsDir, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e-tools:", err)
+		os.Exit(1)
+	}
+	names := make([]string, 0, len(bins))
+	for n := range bins {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Println(filepath.Clean(bins[n]))
+	}
+}

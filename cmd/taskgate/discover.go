@@ -18,12 +18,12 @@ func runDiscover(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitUsage
 	}
-	_, subs, _, ok := openCatalog("discover", paths, *changedFrom, stderr)
+	plan, ok := openCatalog("discover", paths, *changedFrom, stderr)
 	if !ok {
 		return exitUsage
 	}
 	dirs := []string{}
-	for _, s := range subs {
+	for _, s := range plan.Submissions {
 		dirs = append(dirs, s.Dir)
 		fmt.Fprintln(stdout, s.Dir)
 	}

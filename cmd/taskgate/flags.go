@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/gate"
 )
 
 // parseInterleaved parses flags that may come before or after positional
@@ -35,34 +35,17 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// openCatalog opens the catalog at the single optional PATH argument and
-// lists its submissions, or with changedFrom those a change touches. It
-// prints why on stderr and returns ok=false when it cannot.
-func openCatalog(cmd string, paths []string, changedFrom string, stderr io.Writer) (repo *catalog.Repo, subs []*catalog.Submission, change *catalog.Change, ok bool) {
+// openCatalog prepares a gate run over PATH (at most one) and the
+// change, reporting bad usage on stderr.
+func openCatalog(cmd string, paths []string, changedFrom string, stderr io.Writer) (*gate.Plan, bool) {
 	if len(paths) > 1 {
 		fmt.Fprintf(stderr, "taskgate %s: at most one PATH (the catalog repository)\n", cmd)
-		return nil, nil, nil, false
+		return nil, false
 	}
-	root := "."
-	if len(paths) == 1 {
-		root = paths[0]
-	}
-	fail := func(err error) (*catalog.Repo, []*catalog.Submission, *catalog.Change, bool) {
-		fmt.Fprintf(stderr, "taskgate %s: %v\n", cmd, err)
-		return nil, nil, nil, false
-	}
-	repo, err := catalog.Open(root)
+	plan, err := gate.Prepare(gate.Options{Root: first(paths), ChangedFrom: changedFrom})
 	if err != nil {
-		return fail(err)
+		fmt.Fprintf(stderr, "taskgate %s: %v\n", cmd, err)
+		return nil, false
 	}
-	if subs, err = repo.Discover(); err != nil {
-		return fail(err)
-	}
-	if changedFrom != "" {
-		if change, err = repo.ChangedFrom(changedFrom); err != nil {
-			return fail(err)
-		}
-		subs = change.Touched(subs)
-	}
-	return repo, subs, change, true
+	return plan, true
 }

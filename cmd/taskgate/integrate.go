@@ -32,17 +32,18 @@ func runIntegrate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: taskgate integrate [PATH] [--pipelines DIR] [--changed-from REV] --out DIR")
 		return exitUsage
 	}
-	repo, subs, _, ok := openCatalog("integrate", paths, *changedFrom, stderr)
+	plan, ok := openCatalog("integrate", paths, *changedFrom, stderr)
 	if !ok {
 		return exitUsage
 	}
+	repo := plan.Repo
 	repo.PipelinesDir = *pipelines
 	if _, err := pipeline.Cached(integration.PipelinesDir(repo)); err != nil {
 		fmt.Fprintf(stderr, "taskgate integrate: %v (pass --pipelines DIR)\n", err)
 		return exitUsage
 	}
 	status := exitOK
-	for _, s := range subs {
+	for _, s := range plan.Submissions {
 		if s.Manifest == nil || s.Manifest.Task == nil {
 			continue // not a Task: nothing to compose (validate says why)
 		}

@@ -7,9 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
-	"taskgate.dev/taskgate/pkg/config"
 	"taskgate.dev/taskgate/pkg/report"
 )
 
@@ -49,26 +47,4 @@ func (a alsoFlag) write(res *check.Result) error {
 		}
 	}
 	return nil
-}
-
-// configAt reads .taskgate.yaml as it was at a revision (none there: an
-// empty configuration). --config-from-base uses it so that a pull request
-// is judged by the rules of the branch it targets, not by rules it edits.
-func configAt(repo *catalog.Repo, rev string) (*config.Config, error) {
-	have, err := repo.ListAt(rev, config.FileName)
-	if err != nil {
-		return nil, err
-	}
-	if len(have) == 0 {
-		return &config.Config{}, nil
-	}
-	data, err := repo.ShowAt(rev, config.FileName)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := config.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%v (as of %s)", err, rev)
-	}
-	return cfg, nil
 }

@@ -7,13 +7,10 @@ import (
 	"os"
 	"strings"
 
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/config"
+	"taskgate.dev/taskgate/pkg/gate"
 	"taskgate.dev/taskgate/pkg/report"
-	_ "taskgate.dev/taskgate/pkg/rules" // registers every check
-	"taskgate.dev/taskgate/pkg/rules/owners"
-	"taskgate.dev/taskgate/pkg/rules/revoke"
 )
 
 func runValidate(args []string, stdout, stderr io.Writer) int {
@@ -31,85 +28,24 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitUsage
 	}
-	if *configFromBase && *changedFrom == "" {
-		fmt.Fprintln(stderr, "taskgate validate: --config-from-base needs --changed-from REV")
-		return exitUsage
-	}
-	if *author != "" && *changedFrom == "" {
-		fmt.Fprintln(stderr, "taskgate validate: --author needs --changed-from REV (who may change what depends on what the change touches)")
-		return exitUsage
-	}
 	if len(paths) > 1 {
 		fmt.Fprintln(stderr, "taskgate validate: at most one PATH (the catalog repository)")
 		return exitUsage
-	}
-	root := "."
-	if len(paths) == 1 {
-		root = paths[0]
 	}
 	if !contains(report.Formats, *format) {
 		fmt.Fprintf(stderr, "taskgate validate: unknown format %q (want one of %s)\n", *format, strings.Join(report.Formats, ", "))
 		return exitUsage
 	}
-
-	repo, err := catalog.Open(root)
+	plan, err := gate.Prepare(gate.Options{Root: first(paths), PipelinesDir: *pipelines, ChangedFrom: *changedFrom,
+		ConfigFromBase: *configFromBase, Author: *author, Maintainers: *maintainers})
 	if err != nil {
 		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
 		return exitUsage
 	}
-	repo.PipelinesDir = *pipelines
-	checks := check.All()
-	settings, err := check.Resolve(repo.Config, checks)
-	if err != nil {
-		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
-		return exitUsage
+	if plan.Note != "" {
+		fmt.Fprintf(stderr, "taskgate validate: %s\n", plan.Note)
 	}
-	subs, err := repo.Discover()
-	if err != nil {
-		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
-		return exitUsage
-	}
-	var deleted []*catalog.Submission // Task versions the change deletes
-	var rest *catalog.Submission      // changed files owners/unauthorized judges outside the per-submission runs
-	if *changedFrom != "" {
-		change, err := repo.ChangedFrom(*changedFrom)
-		if err != nil {
-			fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
-			return exitUsage
-		}
-		subs = change.Touched(subs)
-		repo.Change, repo.Author = change, *author
-		if *configFromBase {
-			if repo.Config, err = configAt(repo, change.Base); err == nil {
-				settings, err = check.Resolve(repo.Config, checks)
-			}
-			if err != nil {
-				fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
-				return exitUsage
-			}
-		}
-		if repo.Maintainers, err = owners.LoadMaintainers(repo, *maintainers); err != nil {
-			fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
-			return exitUsage
-		}
-		rest = owners.Repository(repo, subs)
-		if deleted, err = revoke.Deleted(repo, change); err != nil {
-			fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
-			return exitUsage
-		}
-		if len(subs)+len(deleted) == 0 && rest == nil {
-			fmt.Fprintf(stderr, "taskgate validate: the change from %s touches no submission (%d file(s) changed): nothing to validate\n", *changedFrom, len(change.Paths))
-		}
-	} else if len(subs) == 0 {
-		fmt.Fprintf(stderr, "taskgate validate: no submission found under %s (looked for %s/<task>/<version>/)\n", root, strings.Join(catalog.Layouts, "/, "))
-	}
-
-	res := check.Run(subs, checks, settings)
-	// a deleted version has no files left to check: only whether it is still used
-	res.Submissions = append(res.Submissions, check.Run(deleted, []*check.Check{revoke.StillReferenced}, settings).Submissions...)
-	if rest != nil {
-		res.Submissions = append(res.Submissions, check.Run([]*catalog.Submission{rest}, owners.Checks, settings).Submissions...)
-	}
+	res := plan.Run()
 	var buf bytes.Buffer
 	if err := report.Write(&buf, *format, res); err != nil {
 		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
@@ -140,4 +76,12 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// first is the one positional PATH, or "" (the current directory).
+func first(paths []string) string {
+	if len(paths) == 0 {
+		return ""
+	}
+	return paths[0]
 }

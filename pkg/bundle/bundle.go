@@ -38,7 +38,7 @@ import (
 	sigyaml "sigs.k8s.io/yaml"
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
-	_ "taskgate.dev/taskgate/pkg/rules" // the gate is every registered check
+	"taskgate.dev/taskgate/pkg/gate"
 )
 
 // OCI annotation keys (image-spec annotations.md).
@@ -102,7 +102,7 @@ func Build(repo *catalog.Repo, dir string, o Options) (*Bundle, error) {
 	if len(s.Files) == 0 {
 		return nil, fmt.Errorf("%s: no such submission in %s", dir, repo.Root)
 	}
-	if err := gate(repo, s); err != nil {
+	if err := refuseFailing(repo, s); err != nil {
 		return nil, err
 	}
 	m := s.Manifest
@@ -134,15 +134,14 @@ func Build(repo *catalog.Repo, dir string, o Options) (*Bundle, error) {
 	return b, err
 }
 
-// gate runs every registered check on the submission, honouring the
+// refuseFailing runs the gate on the submission, honouring the
 // repository's .taskgate.yaml, and refuses on any error finding.
-func gate(repo *catalog.Repo, s *catalog.Submission) error {
-	checks := check.All()
-	settings, err := check.Resolve(repo.Config, checks)
+func refuseFailing(repo *catalog.Repo, s *catalog.Submission) error {
+	plan, err := gate.For(repo, s)
 	if err != nil {
 		return err
 	}
-	res := check.Run([]*catalog.Submission{s}, checks, settings)
+	res := plan.Run()
 	var errs []check.Finding
 	for _, f := range res.Findings() {
 		if f.Severity == check.Error {

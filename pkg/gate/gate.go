@@ -1,0 +1,151 @@
+// Package gate defines one run of the gate, used by every command: a
+// repository, optionally a change to it, and the options of the run give
+// the submissions to judge and, once run, the verdict.
+package gate
+
+import (
+	"fmt"
+	"strings"
+
+	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/config"
+	_ "taskgate.dev/taskgate/pkg/rules" // registers every check
+	"taskgate.dev/taskgate/pkg/rules/owners"
+	"taskgate.dev/taskgate/pkg/rules/revoke"
+)
+
+// Options say what a run judges.
+type Options struct {
+	Root         string // the catalog repository
+	PipelinesDir string // the build pipelines (default: Root/pipelines)
+	// ChangedFrom limits the run to what the change since the merge base
+	// with this revision touches (plus uncommitted and untracked files).
+	ChangedFrom string
+	// ConfigFromBase reads .taskgate.yaml as of the merge base: a pull
+	// request cannot switch rules off for itself. Needs ChangedFrom.
+	ConfigFromBase bool
+	Author         string // the pull request's author (needs ChangedFrom)
+	Maintainers    string // logins, or a maintainers file (see owners.LoadMaintainers)
+}
+
+// Plan is a run before its checks: what will be judged, and how.
+type Plan struct {
+	Repo     *catalog.Repo
+	Change   *catalog.Change // nil without ChangedFrom
+	Checks   []*check.Check
+	Settings *check.Settings
+	// Submissions are the Task versions to check; Deleted the versions the
+	// change removes (only whether they are still used is judged); Rest
+	// the changed files outside any submission (owners only), or nil.
+	Submissions []*catalog.Submission
+	Deleted     []*catalog.Submission
+	Rest        *catalog.Submission
+	// Note says why there is nothing to judge, when there is not.
+	Note string
+}
+
+// Prepare opens the repository and works out what a run judges. An error
+// is bad usage or unreadable input, not a finding.
+func Prepare(o Options) (*Plan, error) {
+	if o.ChangedFrom == "" {
+		switch {
+		case o.ConfigFromBase:
+			return nil, fmt.Errorf("--config-from-base needs --changed-from REV")
+		case o.Author != "":
+			return nil, fmt.Errorf("--author needs --changed-from REV (who may change what depends on what the change touches)")
+		}
+	}
+	if o.Root == "" {
+		o.Root = "."
+	}
+	repo, err := catalog.Open(o.Root)
+	if err != nil {
+		return nil, err
+	}
+	repo.PipelinesDir = o.PipelinesDir
+	p := &Plan{Repo: repo, Checks: check.All()}
+	if p.Submissions, err = repo.Discover(); err != nil {
+		return nil, err
+	}
+	if o.ChangedFrom != "" {
+		if err := p.applyChange(o); err != nil {
+			return nil, err
+		}
+	} else if len(p.Submissions) == 0 {
+		p.Note = fmt.Sprintf("no submission found under %s (looked for %s/<task>/<version>/)", o.Root, strings.Join(catalog.Layouts, "/, "))
+	}
+	if p.Settings, err = check.Resolve(repo.Config, p.Checks); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// For plans a run over given submissions of an open repository, with its
+// configuration (bundle gates the one Task it builds).
+func For(repo *catalog.Repo, subs ...*catalog.Submission) (*Plan, error) {
+	p := &Plan{Repo: repo, Checks: check.All(), Submissions: subs}
+	var err error
+	p.Settings, err = check.Resolve(repo.Config, p.Checks)
+	return p, err
+}
+
+func (p *Plan) applyChange(o Options) error {
+	repo := p.Repo
+	change, err := repo.ChangedFrom(o.ChangedFrom)
+	if err != nil {
+		return err
+	}
+	p.Change = change
+	p.Submissions = change.Touched(p.Submissions)
+	repo.Change, repo.Author = change, o.Author
+	if o.ConfigFromBase {
+		if repo.Config, err = configAt(repo, change.Base); err != nil {
+			return err
+		}
+	}
+	if repo.Maintainers, err = owners.LoadMaintainers(repo, o.Maintainers); err != nil {
+		return err
+	}
+	p.Rest = owners.Repository(repo, p.Submissions)
+	if p.Deleted, err = revoke.Deleted(repo, change); err != nil {
+		return err
+	}
+	if len(p.Submissions)+len(p.Deleted) == 0 && p.Rest == nil {
+		p.Note = fmt.Sprintf("the change from %s touches no submission (%d file(s) changed): nothing to validate", o.ChangedFrom, len(change.Paths))
+	}
+	return nil
+}
+
+// Run runs the checks: every check on each submission, whether a deleted
+// version is still used, and who may change the rest.
+func (p *Plan) Run() *check.Result {
+	res := check.Run(p.Submissions, p.Checks, p.Settings)
+	// a deleted version has no files left to check: only whether it is still used
+	res.Submissions = append(res.Submissions, check.Run(p.Deleted, []*check.Check{revoke.StillReferenced}, p.Settings).Submissions...)
+	if p.Rest != nil {
+		res.Submissions = append(res.Submissions, check.Run([]*catalog.Submission{p.Rest}, owners.Checks, p.Settings).Submissions...)
+	}
+	return res
+}
+
+// configAt reads .taskgate.yaml as it was at a revision (none there: an
+// empty configuration).
+func configAt(repo *catalog.Repo, rev string) (*config.Config, error) {
+	have, err := repo.ListAt(rev, config.FileName)
+	if err != nil {
+		return nil, err
+	}
+	if len(have) == 0 {
+		return &config.Config{}, nil
+	}
+	data, err := repo.ShowAt(rev, config.FileName)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%v (as of %s)", err, rev)
+	}
+	return cfg, nil
+}

@@ -217,6 +217,7 @@ func matchRef(file string, ref *yaml.Node, targets []Target, origin string) []Re
 // is a bundle of the target: repository task-<name>, and a tag of its
 // version stream (<version>, <version>.<patch>, <version>-<commit>). A
 // digest-only reference says no version: it matches when every version goes.
+// A tag of another version never matches: that bundle stays published.
 func bundleMatches(ref string, t Target) bool {
 	ref, _, _ = strings.Cut(ref, "@")
 	repo, tag := ref, ""
@@ -226,7 +227,7 @@ func bundleMatches(ref string, t Target) bool {
 	if path.Base(repo) != "task-"+t.Name {
 		return false
 	}
-	if tag == "" || t.Last {
+	if tag == "" {
 		return t.Last
 	}
 	return tag == t.Version || strings.HasPrefix(tag, t.Version+".") || strings.HasPrefix(tag, t.Version+"-")

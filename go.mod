@@ -6,6 +6,7 @@ require (
 	github.com/google/go-github/v90 v90.0.0
 	github.com/tektoncd/pipeline v1.15.0
 	gopkg.in/yaml.v3 v3.0.1
+	k8s.io/pod-security-admission v0.35.7
 	knative.dev/pkg v0.0.0-20260622140654-39ebae2ee2dc
 	sigs.k8s.io/json v0.0.0-20250730193827-2d320260d730
 )
@@ -13,6 +14,7 @@ require (
 require (
 	github.com/google/go-querystring v1.2.0 // indirect
 	gotest.tools/v3 v3.5.2 // indirect
+	k8s.io/component-base v0.35.7 // indirect
 )
 
 require (
@@ -40,7 +42,7 @@ require (
 	github.com/emicklei/go-restful/v3 v3.12.2 // indirect
 	github.com/evanphx/json-patch/v5 v5.9.11 // indirect
 	github.com/fatih/semgroup v1.2.0 // indirect
-	github.com/fsnotify/fsnotify v1.8.0 // indirect
+	github.com/fsnotify/fsnotify v1.9.0 // indirect
 	github.com/fxamacker/cbor/v2 v2.9.0 // indirect
 	github.com/gitleaks/go-gitdiff v0.9.1 // indirect
 	github.com/go-logr/logr v1.4.3 // indirect

@@ -60,7 +60,7 @@ var Escalation = &check.Check{
 	ID:       "privilege/escalation",
 	Doc:      "`allowPrivilegeEscalation: true`; unset (the Pod Security restricted profile requires false) is a warning",
 	Severity: check.Error,
-	Help:     "set `securityContext.allowPrivilegeEscalation: false` (in spec.stepTemplate it covers every step)",
+	Help:     "set `securityContext.allowPrivilegeEscalation: false` in spec.stepTemplate (it covers every step); Pod Security \"restricted\" also needs `runAsNonRoot: true`, `capabilities: {drop: [ALL]}` and `seccompProfile: {type: RuntimeDefault}` there",
 	Bad: `stepTemplate:
   securityContext:
     allowPrivilegeEscalation: true
@@ -70,6 +70,9 @@ steps:
 	Fixed: `stepTemplate:
   securityContext:
     allowPrivilegeEscalation: false
+    runAsNonRoot: true
+    capabilities: {drop: [ALL]}
+    seccompProfile: {type: RuntimeDefault}
 steps:
   - name: test
     image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:…`,

@@ -89,3 +89,12 @@ func TestBundleCommands(t *testing.T) {
 		t.Errorf("the refused push reached the registry: %v", repos)
 	}
 }
+
+// Naming the submission through the repository, from outside it, gets the
+// flags to use instead of a bare refusal.
+func TestBundleTaskPathHintsAtRepo(t *testing.T) {
+	code, _, errOut := runCLI("bundle", "build", "--task", "../../examples/catalog/partners/hello-world/0.1")
+	if code == exitOK || !strings.Contains(errOut, "did you mean --repo ../../examples/catalog --task partners/hello-world/0.1?") {
+		t.Errorf("exit %d\n%s", code, errOut)
+	}
+}

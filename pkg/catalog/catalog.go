@@ -120,6 +120,19 @@ func (r *Repo) Discover() ([]*Submission, error) {
 func (r *Repo) Submission(dir string) (*Submission, error) {
 	parts := strings.Split(path.Clean(filepath.ToSlash(dir)), "/")
 	if len(parts) != 3 || !isLayout(parts[0]) {
+		// a path through the repository (examples/catalog/partners/x/0.1): name the repository
+		for i := len(parts) - 3; i > 0; i-- {
+			if isLayout(parts[i]) {
+				repo := filepath.Join(r.Root, filepath.Join(parts[:i]...))
+				if cwd, err := os.Getwd(); err == nil {
+					if rel, err := filepath.Rel(cwd, repo); err == nil {
+						repo = rel
+					}
+				}
+				return nil, fmt.Errorf("%s is not a submission directory of %s (<layout>/<task>/<version>): did you mean --repo %s --task %s?",
+					dir, r.Root, repo, path.Join(parts[i:]...))
+			}
+		}
 		return nil, fmt.Errorf("%s is not a submission directory (<layout>/<task>/<version>)", dir)
 	}
 	return r.load(parts[0], parts[1], parts[2]), nil

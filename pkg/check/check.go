@@ -74,9 +74,12 @@ type Check struct {
 	// Bad and Fixed are short YAML excerpts: a manifest the rule rejects
 	// and the same manifest fixed (`taskgate explain` prints them).
 	Bad, Fixed string
+	// Requires lists the inputs Run reads from Pass.ResultOf; the driver
+	// computes each once and does not run the check when one fails.
+	Requires []*Input
 	// Run returns the check's findings; a finding without a severity gets
 	// the check's.
-	Run func(s *catalog.Submission) []Finding
+	Run func(pass *Pass) []Finding
 }
 
 // At builds a finding at a field path of a manifest (`spec.steps[0].image`);

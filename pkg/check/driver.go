@@ -32,6 +32,24 @@ type SubmissionResult struct {
 	File     string // the manifest, or the expected path when missing
 	Checks   []Status
 	Findings []Finding
+	// Integration says which build pipelines the submission fits (nil
+	// when the integration rules did not run).
+	Integration *Integration
+}
+
+// Integration is a submission's integration summary: a few lines for
+// people, and one verdict per build pipeline considered.
+type Integration struct {
+	Lines []string `json:"-"`
+	Fits  []Fit    `json:"fits"`
+}
+
+// Fit is the verdict on one build pipeline.
+type Fit struct {
+	Pipeline string `json:"pipeline"`
+	Fits     bool   `json:"fits"`
+	Slot     string `json:"slot,omitempty"`
+	Reason   string `json:"reason"`
 }
 
 // Errors counts error-level findings.
@@ -149,6 +167,7 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 			}
 		}
 	}
+	cache := &inputs{}
 	jobs := make(chan job)
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -156,7 +175,7 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 		go func() {
 			defer wg.Done()
 			for jb := range jobs {
-				found[jb.s][jb.c] = runOne(subs[jb.s], checks[jb.c])
+				found[jb.s][jb.c] = runOne(cache, subs[jb.s], checks[jb.c])
 			}
 		}()
 	}
@@ -192,19 +211,25 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 			sr.Checks = append(sr.Checks, st)
 		}
 		Sort(sr.Findings)
+		cache.report(s, &sr)
 		res.Submissions[i] = sr
 	}
 	return res
 }
 
-func runOne(s *catalog.Submission, c *Check) (out []Finding) {
+func runOne(cache *inputs, s *catalog.Submission, c *Check) (out []Finding) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = []Finding{{Rule: c.ID, Severity: Error, Message: fmt.Sprintf("the check crashed on this submission (%v): this is a taskgate bug", r),
 				Help: "report it to the taskgate maintainers with this file; the check's verdict is unknown, so the gate fails"}}
 		}
 	}()
-	return c.Run(s)
+	deps, err := cache.resultOf(c.Requires, s)
+	if err != nil {
+		return []Finding{{Rule: c.ID, Severity: Error, Message: fmt.Sprintf("the check could not run: %v", err),
+			Help: "the check's verdict is unknown, so the gate fails; fix what the message names, or report a taskgate bug"}}
+	}
+	return c.Run(&Pass{Repo: s.Repo, Submission: s, ResultOf: deps})
 }
 
 // normalize fills in what a check may leave out and applies the

@@ -1,7 +1,9 @@
 package check
 
 import (
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -23,7 +25,9 @@ func task(annotations string) string {
 
 // every step is a finding at the step's line, so order and counts show.
 var perStep = &Check{ID: "test/per-step", Doc: "d", Severity: Warning, Help: "h",
-	Run: func(s *catalog.Submission) []Finding {
+	Run: func(pass *Pass) []Finding {
+		s := pass.Submission
+
 		var out []Finding
 		for i := range s.Manifest.Task.Spec.Steps {
 			out = append(out, At(s.Manifest, "spec.steps["+string(rune('0'+i))+"]", "step %d", i))
@@ -32,10 +36,12 @@ var perStep = &Check{ID: "test/per-step", Doc: "d", Severity: Warning, Help: "h"
 	}}
 
 var crashing = &Check{ID: "test/crash", Doc: "d", Severity: Warning, Help: "h",
-	Run: func(s *catalog.Submission) []Finding { panic("boom") }}
+	Run: func(pass *Pass) []Finding { panic("boom") }}
 
 var errorsOnName = &Check{ID: "test/name", Doc: "d", Severity: Error, Help: "h",
-	Run: func(s *catalog.Submission) []Finding {
+	Run: func(pass *Pass) []Finding {
+		s := pass.Submission
+
 		f := At(s.Manifest, "metadata.name", "named")
 		info := At(s.Manifest, "kind", "an info")
 		info.Severity = Info
@@ -162,5 +168,59 @@ func TestSeverityText(t *testing.T) {
 	}
 	if _, err := ParseSeverity("default"); err == nil {
 		t.Error("default is not a severity one can set")
+	}
+}
+
+func TestInputsOncePerSubmissionAndRun(t *testing.T) {
+	var perRun, perSub atomic.Int32
+	runIn := &Input{Name: "run input", PerRun: true, Compute: func(p *Pass) (any, error) {
+		if p.Submission != nil {
+			t.Error("a per-run input sees a submission")
+		}
+		perRun.Add(1)
+		return "contract", nil
+	}}
+	subIn := &Input{Name: "sub input", Requires: []*Input{runIn}, Compute: func(p *Pass) (any, error) {
+		perSub.Add(1)
+		return p.ResultOf[runIn].(string) + "+" + p.Submission.Name, nil
+	}}
+	reader := func(id string) *Check {
+		return &Check{ID: id, Doc: "d", Severity: Info, Help: "h", Requires: []*Input{subIn}, Run: func(p *Pass) []Finding {
+			return []Finding{At(p.Submission.Manifest, "metadata.name", "%s", p.ResultOf[subIn])}
+		}}
+	}
+	repo := &catalog.Repo{}
+	var subs []*catalog.Submission
+	for _, n := range []string{"a", "b", "c"} {
+		s := submission(t, n, task("    x: y\n"))
+		s.Repo = repo
+		subs = append(subs, s)
+	}
+	res := Run(subs, []*Check{reader("test/r1"), reader("test/r2")}, nil)
+	if perRun.Load() != 1 || perSub.Load() != 3 {
+		t.Errorf("per-run input computed %d times (want 1), per-submission %d (want 3)", perRun.Load(), perSub.Load())
+	}
+	if fs := res.Findings(); len(fs) != 6 || fs[0].Message != "contract+a" {
+		t.Errorf("findings: %v", fs)
+	}
+}
+
+func TestFailingInputIsAnErrorNotAPass(t *testing.T) {
+	broken := &Input{Name: "build pipelines", Compute: func(*Pass) (any, error) { return nil, errors.New("no such directory") }}
+	crash := &Input{Name: "analysis", Compute: func(*Pass) (any, error) { panic("boom") }}
+	c1 := &Check{ID: "test/needs-broken", Doc: "d", Severity: Info, Help: "h", Requires: []*Input{broken}, Run: func(*Pass) []Finding { t.Error("ran without its input"); return nil }}
+	c2 := &Check{ID: "test/needs-crash", Doc: "d", Severity: Info, Help: "h", Requires: []*Input{crash}, Run: func(*Pass) []Finding { t.Error("ran without its input"); return nil }}
+	res := Run([]*catalog.Submission{submission(t, "a", task("    x: y\n"))}, []*Check{c1, c2}, nil)
+	fs := res.Findings()
+	if len(fs) != 2 {
+		t.Fatalf("want one error per check, got %v", fs)
+	}
+	for _, f := range fs {
+		if f.Severity != Error || !strings.Contains(f.Message, "could not run") {
+			t.Errorf("not an error saying the check did not run: %s", f)
+		}
+	}
+	if !strings.Contains(fs[0].Message, "build pipelines: no such directory") || !strings.Contains(fs[1].Message, "crashed") {
+		t.Errorf("messages do not say why: %v", fs)
 	}
 }

@@ -85,7 +85,9 @@ spec:
       image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
       script: echo hello
 `,
-	Run: func(s *catalog.Submission) []Finding {
+	Run: func(pass *Pass) []Finding {
+		s := pass.Submission
+
 		v, ok := skipAnnotation(s)
 		if !ok {
 			return nil

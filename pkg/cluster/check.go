@@ -52,7 +52,10 @@ spec:
     - name: hello
       image: registry.example/hello@sha256:...
 `,
-		Run: func(s *catalog.Submission) []check.Finding { return c.DryRunSubmission(ctx, s, composed) },
+		Run: func(pass *check.Pass) []check.Finding {
+			s := pass.Submission
+			return c.DryRunSubmission(ctx, s, composed)
+		},
 	}
 }
 
@@ -86,7 +89,10 @@ func RunCheck(ctx context.Context, c *Client, opts RunOptions) *check.Check {
       script: |
         echo '{"result":"SKIPPED","timestamp":"0","successes":0,"failures":0,"warnings":0}' > "$(results.TEST_OUTPUT.path)"
 `,
-		Run: func(s *catalog.Submission) []check.Finding { return c.RunSubmission(ctx, s, opts) },
+		Run: func(pass *check.Pass) []check.Finding {
+			s := pass.Submission
+			return c.RunSubmission(ctx, s, opts)
+		},
 	}
 }
 

@@ -191,7 +191,9 @@ spec:
     image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
     script: echo scanning
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		a := analyze(s)
 		if !a.ready() {
 			return nil
@@ -352,7 +354,9 @@ spec:
     workingDir: $(workspaces.source.path)
     script: ls
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		a := analyze(s)
 		if !a.ready() {
 			return nil
@@ -456,7 +460,9 @@ spec:
       value: $(params.status)
     script: echo "$STATUS"
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		a := analyze(s)
 		if a.task == nil {
 			return nil
@@ -600,7 +606,9 @@ var Fit = &check.Check{
 	Help:     "`taskgate integrate --out DIR` writes the composed Pipeline and a PipelineRun for every pipeline the Task fits",
 	Bad:      Workspace.Bad,
 	Fixed:    Workspace.Fixed,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		a := analyze(s)
 		if s.Manifest != nil && s.Manifest.StepAction != nil {
 			return []check.Finding{check.At(s.Manifest, "kind", "a StepAction is not composed into the build pipelines: the Tasks using it are")}

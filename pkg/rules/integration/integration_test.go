@@ -47,7 +47,7 @@ func open(t *testing.T, root, dir, pipelines string) *catalog.Submission {
 }
 
 func run(c *check.Check, s *catalog.Submission) []check.Finding {
-	out := c.Run(s)
+	out := check.Apply(c, s)
 	for i := range out {
 		if out[i].Severity == 0 {
 			out[i].Severity = c.Severity

@@ -8,7 +8,6 @@ import (
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"gopkg.in/yaml.v3"
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
 	"taskgate.dev/taskgate/pkg/pipeline"
@@ -65,7 +64,9 @@ spec:
       printf '{"result":"%s","timestamp":"%s","successes":%d,"failures":%d,"warnings":%d}' \
         SUCCESS "$(date -u +%Y-%m-%dT%H:%M:%SZ)" 1 0 0 > "$(results.TEST_OUTPUT.path)"
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		m := s.Manifest
 		if m == nil || m.Task == nil {
 			return nil

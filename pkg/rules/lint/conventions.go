@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 )
 
@@ -55,7 +54,9 @@ spec:
           value: $(params.greeting)
       script: echo "$GREETING"
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		m := s.Manifest
 		if m == nil || m.Task == nil {
 			return nil

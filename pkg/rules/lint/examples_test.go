@@ -69,7 +69,7 @@ func runExample(t *testing.T, c *check.Check, example string) []check.Finding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.Run(s)
+	return check.Apply(c, s)
 }
 
 // Every lint rule's Bad is rejected by it and its Fixed accepted: the

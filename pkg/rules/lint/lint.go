@@ -11,7 +11,6 @@ import (
 
 	"github.com/tektoncd/pipeline/pkg/apis/config"
 	"knative.dev/pkg/apis"
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
 )
@@ -48,7 +47,10 @@ spec:
       image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
       script: echo hello
 `,
-	Run: func(s *catalog.Submission) []check.Finding { return check.FromProblems(s, manifest.RuleSyntax) },
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+		return check.FromProblems(s, manifest.RuleSyntax)
+	},
 }
 
 // Limits reports files refused by the loader's hard limits.
@@ -86,7 +88,10 @@ spec:
       image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
       script: echo hello
 `,
-	Run: func(s *catalog.Submission) []check.Finding { return check.FromProblems(s, manifest.RuleLimits) },
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+		return check.FromProblems(s, manifest.RuleLimits)
+	},
 }
 
 var versionDir = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
@@ -120,7 +125,9 @@ spec:
       image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
       script: echo hello
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		var out []check.Finding
 		if !versionDir.MatchString(s.Version) {
 			out = append(out, check.InFile(s.TaskPath, "version directory %q is not of the form N.N (e.g. 0.1)", s.Version).
@@ -161,7 +168,9 @@ approvers:
 reviewers:
   - bob
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		if s.Owners != nil && !s.Owners.Empty {
 			return nil
 		}
@@ -190,7 +199,9 @@ var Readme = &check.Check{
 
 Prints a greeting. No params, results or workspaces; add it to a build pipeline's finally tasks.
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		want := path.Join(s.Dir, "README.md")
 		if s.Readme == "" {
 			return []check.Finding{check.InFile(s.TaskPath, "no README.md (expected %s)", want)}
@@ -240,7 +251,9 @@ spec:
       image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
       script: echo hello
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		m := s.Manifest
 		if m == nil || m.Root == nil {
 			return nil
@@ -290,7 +303,9 @@ spec:
       image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
       script: echo hello
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		out := check.FromProblems(s, manifest.RuleKind)
 		m := s.Manifest
 		if m == nil || m.Root == nil || len(out) > 0 {
@@ -354,7 +369,9 @@ spec:
       image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
       script: echo hello
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		out := check.FromProblems(s, manifest.RuleSchema)
 		m := s.Manifest
 		if m == nil {

@@ -52,7 +52,9 @@ reviewers:
 # mallory's PR changes partners/hello/0.1/hello.yaml:
 #   taskgate validate --changed-from origin/main --author mallory
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		r := s.Repo
 		if r == nil || r.Change == nil || norm(r.Author) == "" || isMaintainer(r, norm(r.Author)) {
 			return nil

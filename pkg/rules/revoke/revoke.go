@@ -67,7 +67,10 @@ spec:
         name: hello
         version: "0.2"
 `,
-	Run: func(s *catalog.Submission) []check.Finding { return check.FromProblems(s, "revoke/still-referenced") },
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+		return check.FromProblems(s, "revoke/still-referenced")
+	},
 }
 
 // Deleted returns one submission per Task version the change deletes (its
@@ -178,7 +181,9 @@ metadata:
   annotations:
     build.appstudio.redhat.com/expires-on: "2099-06-01T00:00:00Z"
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		m := s.Manifest
 		if m == nil || m.Root == nil {
 			return nil

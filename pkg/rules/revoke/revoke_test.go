@@ -254,7 +254,7 @@ func TestExpiredOnArchivedTasks(t *testing.T) {
 	for name, w := range want {
 		rel := fmt.Sprintf("archived-tasks/%s/0.2/%s.yaml", name, name)
 		s := &catalog.Submission{Name: name, Version: "0.2", Manifest: manifest.Load(dir, rel, manifest.DefaultLimits)}
-		fs := Expired.Run(s)
+		fs := check.Apply(Expired, s)
 		got := ""
 		if len(fs) == 1 {
 			if fs[0].Severity == 0 { // the check's own, as the driver fills in
@@ -271,7 +271,7 @@ func TestExpiredOnArchivedTasks(t *testing.T) {
 	Now = func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 	s := &catalog.Submission{Name: "coverity-availability-check-oci-ta", Version: "0.2",
 		Manifest: manifest.Load(dir, "archived-tasks/coverity-availability-check-oci-ta/0.2/coverity-availability-check-oci-ta.yaml", manifest.DefaultLimits)}
-	fs := Expired.Run(s)
+	fs := check.Apply(Expired, s)
 	if len(fs) != 1 || fs[0].Severity != 0 || !strings.Contains(fs[0].Message, "Please use coverity-availability-check instead.") {
 		t.Errorf("expired with message: %+v", fs)
 	}
@@ -281,7 +281,7 @@ func TestExpiredBadFixedAndUnparsable(t *testing.T) {
 	defer func(old func() time.Time) { Now = old }(Now)
 	Now = func() time.Time { return time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC) }
 	run := func(src string) []check.Finding {
-		return Expired.Run(&catalog.Submission{Name: "hello", Version: "0.1", Manifest: manifest.Parse("t.yaml", []byte(src), manifest.DefaultLimits)})
+		return check.Apply(Expired, &catalog.Submission{Name: "hello", Version: "0.1", Manifest: manifest.Parse("t.yaml", []byte(src), manifest.DefaultLimits)})
 	}
 	if fs := run(Expired.Bad); len(fs) != 1 || !strings.Contains(fs[0].Message, "expired on 2024-06-01") {
 		t.Errorf("Bad: %v", fs)

@@ -57,7 +57,9 @@ spec:
         # escapes "$URL", and -- keeps a url such as --upload-pack=... from being an option
         git clone -- "$URL" /workspace/source
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		if s.Manifest == nil {
 			return nil
 		}

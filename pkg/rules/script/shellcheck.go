@@ -81,7 +81,7 @@ spec:
         cd build || exit 1
         rm -rf ./*
 `,
-	Run: runShellcheck,
+	Run: func(pass *check.Pass) []check.Finding { return runShellcheck(pass.Submission) },
 }
 
 func runShellcheck(s *catalog.Submission) []check.Finding {

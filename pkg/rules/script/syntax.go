@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 )
 
@@ -51,7 +50,10 @@ spec:
           cat /etc/motd
         fi
 `,
-	Run: func(s *catalog.Submission) []check.Finding { return forScripts(s, parse) },
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+		return forScripts(s, parse)
+	},
 }
 
 func parse(sc *Script) []check.Finding {

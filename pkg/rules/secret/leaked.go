@@ -16,7 +16,6 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/logging"
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 )
 
@@ -145,7 +144,9 @@ spec:
       script: |
         curl -H "Authorization: token $GITHUB_TOKEN" https://api.github.com/user
 `,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		m := s.Manifest
 		if m == nil || len(m.Data) == 0 {
 			return nil

@@ -59,7 +59,7 @@ spec:
       script: |
         curl -u "scanner:$SERVER_PASSWORD" -T report.json https://scan.example.com/upload
 `,
-	Run: asParam,
+	Run: func(pass *check.Pass) []check.Finding { return asParam(pass.Submission) },
 }
 
 // credentialWords in a param's name say it holds a credential.

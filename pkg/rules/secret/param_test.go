@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/check"
 )
 
 func TestIsCredential(t *testing.T) {
@@ -89,7 +90,7 @@ spec:
               key: token
       script: echo "$API_TOKEN"
 `)
-	fs := AsParam.Run(s)
+	fs := check.Apply(AsParam, s)
 	// a default is reported where it is written, a param without one at its name;
 	// sonar-token is only ever a Secret's name: the right practice
 	if got := at(t, AsParam, fs); !reflect.DeepEqual(got, []string{"9:16", "11:16", "12:13"}) {
@@ -115,11 +116,11 @@ func TestAsParamCorpus(t *testing.T) {
 		{"tektoncd-catalog", "task/oracle-cloud-storage-upload/0.2"},
 		{"tektoncd-catalog", "task/orka-full/0.1"},
 	} {
-		if fs := AsParam.Run(corpusSub(t, c.repo, c.dir)); len(fs) != 0 {
+		if fs := check.Apply(AsParam, corpusSub(t, c.repo, c.dir)); len(fs) != 0 {
 			t.Errorf("%s: %v", c.dir, fs)
 		}
 	}
-	fs := AsParam.Run(corpusSub(t, "tektoncd-catalog", "task/maven/0.4"))
+	fs := check.Apply(AsParam, corpusSub(t, "tektoncd-catalog", "task/maven/0.4"))
 	if got := at(t, AsParam, fs); !reflect.DeepEqual(got, []string{"44:13", "52:13"}) || !strings.Contains(fs[0].Message, `"SERVER_PASSWORD"`) {
 		t.Errorf("maven 0.4: %v", fs)
 	}
@@ -129,18 +130,18 @@ func TestAsParamCorpus(t *testing.T) {
 // a reviewer would name it, and have no leaked secret.
 func TestPullRequests(t *testing.T) {
 	icr := corpusSub(t, "build-definitions/_pull-requests/pr-408", "partners/icr-scan/0.1")
-	fs := AsParam.Run(icr)
+	fs := check.Apply(AsParam, icr)
 	// - name: iCR-License (no default); - name: iCR-Password / default: admin
 	if got := at(t, AsParam, fs); !reflect.DeepEqual(got, []string{"19:13", "35:16"}) {
 		t.Errorf("icr-scan: %v", fs)
 	}
 	cosa := corpusSub(t, "build-definitions/_pull-requests/pr-2356", "partners/cosa-build/0.1")
 	for name, s := range map[string]*catalog.Submission{"icr-scan": icr, "cosa-build": cosa} {
-		if fs := Leaked.Run(s); len(fs) != 0 {
+		if fs := check.Apply(Leaked, s); len(fs) != 0 {
 			t.Errorf("%s: secret/leaked: %v", name, fs)
 		}
 	}
-	if fs := AsParam.Run(cosa); len(fs) != 0 {
+	if fs := check.Apply(AsParam, cosa); len(fs) != 0 {
 		t.Errorf("cosa-build: secret/as-param: %v", fs)
 	}
 }

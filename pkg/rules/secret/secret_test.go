@@ -65,10 +65,10 @@ func TestExamples(t *testing.T) {
 			if c.Bad == "" || c.Fixed == "" {
 				t.Fatal("Bad and Fixed are required")
 			}
-			if fs := c.Run(sub(t, c.Bad)); len(fs) == 0 {
+			if fs := check.Apply(c, sub(t, c.Bad)); len(fs) == 0 {
 				t.Error("Bad does not fire the rule")
 			}
-			if fs := c.Run(sub(t, c.Fixed)); len(fs) != 0 {
+			if fs := check.Apply(c, sub(t, c.Fixed)); len(fs) != 0 {
 				t.Errorf("Fixed fires the rule: %v", fs)
 			}
 		})
@@ -77,7 +77,7 @@ func TestExamples(t *testing.T) {
 
 func TestLeaked(t *testing.T) {
 	hello := corpusSub(t, "build-definitions", "partners/example-hello-world/0.1")
-	if fs := Leaked.Run(hello); len(fs) != 0 {
+	if fs := check.Apply(Leaked, hello); len(fs) != 0 {
 		t.Fatalf("example-hello-world: %v", fs)
 	}
 
@@ -87,7 +87,7 @@ func TestLeaked(t *testing.T) {
 		t.Fatal("the corpus Task changed: fix the test")
 	}
 	leaky := sub(t, string(data))
-	fs := Leaked.Run(leaky)
+	fs := check.Apply(Leaked, leaky)
 	if got := at(t, Leaked, fs); !reflect.DeepEqual(got, []string{"32:15"}) {
 		t.Fatalf("leaked token at %v, want 32:15: %v", got, fs)
 	}
@@ -100,7 +100,7 @@ func TestLeaked(t *testing.T) {
 
 	// gitleaks' own way to silence a line is no way past the gate
 	allowed := sub(t, strings.Replace(string(data), fakeToken+`"`, fakeToken+`" # gitleaks:allow`, 1))
-	if got := at(t, Leaked, Leaked.Run(allowed)); !reflect.DeepEqual(got, []string{"32:15"}) {
+	if got := at(t, Leaked, check.Apply(Leaked, allowed)); !reflect.DeepEqual(got, []string{"32:15"}) {
 		t.Errorf("gitleaks:allow: %v", got)
 	}
 }
@@ -174,7 +174,7 @@ func TestLeakedCorpus(t *testing.T) {
 	}
 	built := cpu()
 	for _, s := range subs {
-		if fs := Leaked.Run(s); len(fs) != 0 {
+		if fs := check.Apply(Leaked, s); len(fs) != 0 {
 			t.Errorf("false positive: %v", fs)
 		}
 	}

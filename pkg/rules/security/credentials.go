@@ -7,7 +7,6 @@ import (
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"mvdan.cc/sh/v3/syntax"
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 )
 
@@ -30,7 +29,9 @@ var NotOptional = &check.Check{
     secret:
       secretName: scanner-token
       optional: true`,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		t := load(s)
 		if t == nil {
 			return nil
@@ -134,7 +135,9 @@ steps:
         echo "no scanner token: skipping"; exit 0
       fi
       scanner --token "$(cat /etc/token/value)"`,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		t := load(s)
 		if t == nil {
 			return nil

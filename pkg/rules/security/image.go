@@ -32,7 +32,10 @@ var Unpinned = &check.Check{
 	Fixed: `steps:
   - name: scan
     image: quay.io/org/scanner:1.4@sha256:4d8273444b0f2781264c232e12e88449bbf078c99e3da2a7f6dcaaf27bc53712`,
-	Run: func(s *catalog.Submission) []check.Finding { return imageFindings(s, ruleUnpinned) },
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+		return imageFindings(s, ruleUnpinned)
+	},
 }
 
 // Registry finds images outside the configured registries.
@@ -49,7 +52,10 @@ steps:
 steps:
   - name: scan
     image: quay.io/konflux-ci/appstudio-utils:1.0@sha256:924eb1680b6cda674e902579135a06b2c6683c3cc1082bbdc159a4ce5ea9f4df`,
-	Run: func(s *catalog.Submission) []check.Finding { return imageFindings(s, ruleRegistry) },
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+		return imageFindings(s, ruleRegistry)
+	},
 }
 
 // Digest finds image references that do not parse, digests included.
@@ -64,7 +70,10 @@ var Digest = &check.Check{
 	Fixed: `steps:
   - name: scan
     image: quay.io/org/scanner:1.4@sha256:4d8273444b0f2781264c232e12e88449bbf078c99e3da2a7f6dcaaf27bc53712`,
-	Run: func(s *catalog.Submission) []check.Finding { return imageFindings(s, ruleDigest) },
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+		return imageFindings(s, ruleDigest)
+	},
 }
 
 // scope resolves `$(params.x)`: a Task's params, or a StepAction's with

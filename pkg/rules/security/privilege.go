@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 )
 
@@ -31,7 +30,9 @@ var Privileged = &check.Check{
     image: quay.io/buildah/stable@sha256:…
     securityContext:
       allowPrivilegeEscalation: false`,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		t := load(s)
 		if t == nil {
 			return nil
@@ -76,7 +77,9 @@ steps:
 steps:
   - name: test
     image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:…`,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		t := load(s)
 		if t == nil {
 			return nil
@@ -133,7 +136,9 @@ var Root = &check.Check{
     securityContext:
       runAsNonRoot: true
       runAsUser: 1000`,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		t := load(s)
 		if t == nil {
 			return nil
@@ -190,7 +195,9 @@ var Capabilities = &check.Check{
     securityContext:
       capabilities:
         drop: [ALL]`,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		t := load(s)
 		if t == nil {
 			return nil
@@ -242,7 +249,9 @@ var Host = &check.Check{
 	Fixed: `volumes:
   - name: storage
     emptyDir: {}`,
-	Run: func(s *catalog.Submission) []check.Finding {
+	Run: func(pass *check.Pass) []check.Finding {
+		s := pass.Submission
+
 		t := load(s)
 		if t == nil {
 			return nil

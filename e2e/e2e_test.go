@@ -181,7 +181,7 @@ func TestDryRunRuleExamples(t *testing.T) {
 	c := cluster.DryRunCheck(context.Background(), client, "")
 	for name, y := range map[string]string{"bad": c.Bad, "fixed": c.Fixed} {
 		f := manifest.Parse("example.yaml", []byte(y), manifest.DefaultLimits)
-		got := c.Run(&catalog.Submission{Dir: ".", Manifest: f})
+		got := check.Apply(c, &catalog.Submission{Dir: ".", Manifest: f})
 		if (name == "bad") != (len(got) > 0) {
 			t.Errorf("%s example: %s", name, show(got))
 		}

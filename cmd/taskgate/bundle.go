@@ -30,7 +30,7 @@ func runBundle(args []string, stdout, stderr io.Writer) int {
 	task := fs.String("task", "", "the submission directory, e.g. partners/hello/0.1")
 	var o bundle.Options
 	fs.StringVar(&o.Source, "source", "", "source repository URL (default: git remote origin)")
-	fs.StringVar(&o.Revision, "revision", "", "source revision (default: git HEAD)")
+	fs.StringVar(&o.Revision, "revision", "", "source revision (default: the last commit that touched the submission, as Konflux's fixed tags)")
 	fs.StringVar(&o.URL, "url", "", "web page of the Task (default: derived from --source)")
 	fs.StringVar(&o.Documentation, "documentation", "", "documentation URL (default: the README in --source)")
 	pipelines := fs.String("pipelines", "", "gate against the build pipelines of `DIR` (as validate --pipelines)")
@@ -40,7 +40,7 @@ func runBundle(args []string, stdout, stderr io.Writer) int {
 	case "build":
 		output = fs.String("output", "", "write the OCI image layout to `DIR` (default: bundle-<name>-<version>)")
 	case "push":
-		trustData = fs.String("trust-data", "bundle-trust.yaml", "write the policy trust data (Conforma trusted_task_rules + task-bundles) to `FILE`")
+		trustData = fs.String("trust-data", "bundle-trust.yaml", "write the policy trust data (Conforma trusted_tasks and rule_data.trusted_task_rules) to `FILE`")
 	case "verify":
 	default:
 		fmt.Fprintf(stderr, "taskgate bundle: unknown subcommand %q\n%s\n", sub, bundleUsage)

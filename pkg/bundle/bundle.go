@@ -57,7 +57,7 @@ const versionLabel = "app.kubernetes.io/version"
 // Options override what the repository says about itself.
 type Options struct {
 	Source        string // repository URL (default: git remote origin, credentials stripped)
-	Revision      string // commit (default: git HEAD)
+	Revision      string // commit (default: the last commit that touched the submission)
 	URL           string // web page of the Task (default: <source>/tree/<revision>/<dir>)
 	Documentation string // README URL (default: <source>/blob/<revision>/<readme>)
 }
@@ -272,12 +272,19 @@ func gitInfo(root, dir string) git {
 		return strings.TrimSpace(string(out))
 	}
 	var g git
-	g.commit = run("rev-parse", "--verify", "-q", "HEAD")
+	if run("rev-parse", "--verify", "-q", "HEAD") == "" {
+		return g
+	}
+	// The bundle's revision is the last commit that touched the Task
+	// version, as Konflux's fixed tags are (build-definitions
+	// hack/build-and-push.sh): an unrelated commit gives the same bundle,
+	// the same digest and the same <version>-<commit> tag.
+	g.commit = run("log", "-1", "--format=%H", "HEAD", "--", dir)
 	if g.commit == "" {
 		return g
 	}
 	g.source = cleanRemote(run("remote", "get-url", "origin"))
-	if sec, err := strconv.ParseInt(run("show", "-s", "--format=%ct", "HEAD"), 10, 64); err == nil {
+	if sec, err := strconv.ParseInt(run("show", "-s", "--format=%ct", g.commit), 10, 64); err == nil {
 		g.time = time.Unix(sec, 0).UTC()
 	}
 	g.dirty = run("status", "--porcelain", "--untracked-files=all", "--", dir) != ""
@@ -324,4 +331,4 @@ func first(vs ...string) string {
 }
 
 // errNoCommit explains why an unversioned bundle cannot be pushed.
-var errNoCommit = errors.New("the bundle has no revision: run in a git checkout with a commit, or pass --revision")
+var errNoCommit = errors.New("the bundle has no revision: commit the submission (a bundle's revision is the last commit that touched it), or pass --revision")

@@ -282,3 +282,30 @@ func untar(t *testing.T, r io.Reader) (string, []byte) {
 	}
 	return h.Name, data
 }
+
+// An unrelated commit changes neither the bundle nor its fixed tag: the
+// revision is the last commit that touched the submission.
+func TestRevisionIsLastCommitTouchingTheTask(t *testing.T) {
+	root := gitRepo(t)
+	first := runGit(t, root, "rev-parse", "HEAD")
+	before := build(t, root, Options{})
+	if err := os.WriteFile(filepath.Join(root, "unrelated.md"), []byte("notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if head := commit(t, root, "unrelated"); head == first {
+		t.Fatal("no new commit")
+	}
+	after := build(t, root, Options{})
+	if after.Commit != first || after.Digest != before.Digest {
+		t.Errorf("after an unrelated commit: revision %s (want %s), digest %s (want %s)", after.Commit, first, after.Digest, before.Digest)
+	}
+	task := filepath.Join(root, taskDir, "hello.yaml")
+	data, _ := os.ReadFile(task)
+	if err := os.WriteFile(task, append(data, []byte("# touched\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	touched := commit(t, root, "touch the task")
+	if got := build(t, root, Options{}); got.Commit != touched {
+		t.Errorf("after a commit touching the Task: revision %s, want %s", got.Commit, touched)
+	}
+}

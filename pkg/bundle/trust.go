@@ -8,53 +8,67 @@ import (
 )
 
 // TrustData is the policy data that lets Conforma (Enterprise Contract)
-// trust a pushed bundle, in both forms policies read:
-//   - trusted_task_rules (ADR 53, conforma/policy lib/tekton/trusted.rego):
-//     an allow rule for the bundle repository limited to this version
-//     (matched against the bundle's org.opencontainers.image.version);
-//   - task-bundles (the older data-acceptable-bundles form that
-//     `ec track bundle` writes): the digest under its version-stream tag,
-//     so that a later push of the same version makes this one "out of
-//     date" the way Conforma expects.
+// trust a pushed bundle, in the two forms conforma/policy's
+// lib/tekton/trusted.rego reads:
+//   - trusted_tasks, the legacy map `ec track bundle` writes and every
+//     Conforma release reads today: oci://<repository>:<tag> → [{ref:
+//     <digest>, effective_on}], under both tags the push wrote;
+//   - rule_data.trusted_task_rules (ADR 53), what its next releases read:
+//     allow groups of rules matching the repository and this version
+//     (checked against the bundle's org.opencontainers.image.version).
+//     Conforma reads them only where the policy sets
+//     rule_data.trusted_task_rules_enabled: true, and then judges every
+//     Task by rules alone; that switch is the policy owner's, not ours.
 type TrustData struct {
-	TaskBundles      map[string][]BundleRecord `json:"task-bundles"`
-	TrustedTaskRules TrustedTaskRules          `json:"trusted_task_rules"`
+	TrustedTasks map[string][]TrustedTask `json:"trusted_tasks"`
+	RuleData     RuleData                 `json:"rule_data"`
 }
 
-// TrustedTaskRules holds allow rules (deny rules are revocation's business).
+// TrustedTask is one legacy trusted_tasks record (the schema Conforma
+// validates: ref required, nothing beyond ref, effective_on, expires_on).
+type TrustedTask struct {
+	Ref         string `json:"ref"`
+	EffectiveOn string `json:"effective_on"` // RFC 3339
+}
+
+// RuleData holds the rule_data keys of the trust data.
+type RuleData struct {
+	TrustedTaskRules TrustedTaskRules `json:"trusted_task_rules"`
+}
+
+// TrustedTaskRules holds named groups of allow rules (deny rules are
+// revocation's business).
 type TrustedTaskRules struct {
-	Allow []Rule `json:"allow"`
+	Allow map[string][]Rule `json:"allow"`
 }
 
 // Rule is one trusted_task_rules entry.
 type Rule struct {
 	Name        string   `json:"name"`
 	Pattern     string   `json:"pattern"`
-	EffectiveOn string   `json:"effective_on,omitempty"` // YYYY-MM-DD
-	Versions    []string `json:"versions,omitempty"`
+	EffectiveOn string   `json:"effective_on"` // RFC 3339 date-time
+	Versions    []string `json:"versions"`
 }
 
-// BundleRecord is one acceptable-bundles entry.
-type BundleRecord struct {
-	Digest      string `json:"digest"`
-	EffectiveOn string `json:"effective_on"` // RFC 3339, midnight UTC
-	Tag         string `json:"tag"`
-}
-
-// Trust returns the trust data of a push, effective on the day of now.
+// Trust returns the trust data of a push, effective from now (truncated to
+// the second: Conforma compares it with its own clock).
 func Trust(p *Pushed, task string, now time.Time) TrustData {
-	day := now.UTC().Format("2006-01-02")
+	since := now.UTC().Truncate(time.Second).Format(time.RFC3339)
+	record := []TrustedTask{{Ref: p.Digest, EffectiveOn: since}}
+	tasks := map[string][]TrustedTask{"oci://" + p.Repository + ":" + p.Version: record}
+	if p.Immutable != "" {
+		tasks["oci://"+p.Repository+":"+p.Immutable] = record
+	}
+	group := fmt.Sprintf("taskgate %s %s", task, p.Version)
 	return TrustData{
-		TaskBundles: map[string][]BundleRecord{
-			p.Repository: {{Digest: p.Digest, EffectiveOn: day + "T00:00:00Z", Tag: p.Version}},
-		},
-		TrustedTaskRules: TrustedTaskRules{Allow: []Rule{{
-			Name:        fmt.Sprintf("taskgate: %s %s passed the gate", task, p.Version),
+		TrustedTasks: tasks,
+		RuleData: RuleData{TrustedTaskRules: TrustedTaskRules{Allow: map[string][]Rule{group: {{
+			Name:        fmt.Sprintf("%s %s passed the gate", task, p.Version),
 			Pattern:     "oci://" + p.Repository,
-			EffectiveOn: day,
+			EffectiveOn: since,
 			// both bounds: Conforma's operators are >=, >, <=, <
 			Versions: []string{">=" + p.Version, "<=" + p.Version},
-		}}},
+		}}}}},
 	}
 }
 
@@ -64,6 +78,8 @@ func (d TrustData) YAML(ref string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	header := fmt.Sprintf("# Trust data for %s, written by `taskgate bundle push`.\n# Merge it into the policy data (e.g. data-acceptable-bundles) that Conforma reads.\n", ref)
+	header := fmt.Sprintf("# Trust data for %s, written by `taskgate bundle push`.\n"+
+		"# Merge trusted_tasks into the policy data Conforma reads (as `ec track bundle` does, newest\n"+
+		"# first); rule_data.trusted_task_rules applies once the policy sets trusted_task_rules_enabled.\n", ref)
 	return append([]byte(header), out...), nil
 }

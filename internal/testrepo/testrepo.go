@@ -6,6 +6,7 @@ package testrepo
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -50,14 +51,15 @@ func Corpus(tb testing.TB, rel ...string) string {
 	return dir
 }
 
-// moduleRoot is the nearest directory above the test's that holds go.mod.
+// moduleRoot is the nearest directory above the test's that holds
+// taskgate's go.mod (not a nested module's, such as policytest/).
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && modulePath(data) == "taskgate.dev/taskgate" {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
@@ -66,4 +68,13 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+func modulePath(gomod []byte) string {
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
 }

@@ -1,10 +1,14 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
+	"runtime/debug"
 
 	"taskgate.dev/taskgate/pkg/check"
 )
@@ -30,12 +34,14 @@ type (
 	}
 	sarifDriver struct {
 		Name           string      `json:"name"`
+		Version        string      `json:"version"`
 		InformationURI string      `json:"informationUri"`
 		Rules          []sarifRule `json:"rules"`
 	}
 	sarifRule struct {
 		ID                   string      `json:"id"`
 		ShortDescription     sarifText   `json:"shortDescription"`
+		FullDescription      sarifText   `json:"fullDescription"`
 		Help                 *sarifText  `json:"help,omitempty"`
 		HelpURI              string      `json:"helpUri"`
 		DefaultConfiguration sarifConfig `json:"defaultConfiguration"`
@@ -52,6 +58,10 @@ type (
 		Level     string          `json:"level"`
 		Message   sarifText       `json:"message"`
 		Locations []sarifLocation `json:"locations"`
+		// GitHub matches alerts across uploads by these; only its
+		// upload-sarif action computes them, a REST upload (the report
+		// step's) must bring its own or every run duplicates the alerts.
+		PartialFingerprints map[string]string `json:"partialFingerprints"`
 	}
 	sarifLocation struct {
 		PhysicalLocation sarifPhysical `json:"physicalLocation"`
@@ -73,15 +83,18 @@ type (
 // SARIF writes one SARIF 2.1.0 run: the checks as rules, the findings as
 // results located relative to the repository root (%SRCROOT%).
 func SARIF(w io.Writer, res *check.Result) error {
-	driver := sarifDriver{Name: "taskgate", InformationURI: check.DocBase, Rules: []sarifRule{}}
+	driver := sarifDriver{Name: "taskgate", Version: Version(), InformationURI: check.DocBase, Rules: []sarifRule{}}
 	index := map[string]int{}
 	addRule := func(id string, c *check.Check) {
 		index[id] = len(driver.Rules)
-		r := sarifRule{ID: id, ShortDescription: sarifText{Text: id}, HelpURI: check.DocURL(id),
+		r := sarifRule{ID: id, ShortDescription: sarifText{Text: id}, FullDescription: sarifText{Text: id}, HelpURI: check.DocURL(id),
 			DefaultConfiguration: sarifConfig{Level: "warning"}} // SARIF's own default
 		if c != nil {
 			if c.Doc != "" {
-				r.ShortDescription.Text = c.Doc
+				r.ShortDescription.Text, r.FullDescription.Text = c.Doc, c.Doc
+			}
+			if c.Help != "" {
+				r.FullDescription.Text += ". How to fix: " + c.Help
 			}
 			if c.Help != "" {
 				r.Help = &sarifText{Text: c.Help}
@@ -96,6 +109,7 @@ func SARIF(w io.Writer, res *check.Result) error {
 		}
 	}
 	results := []sarifResult{}
+	seen := map[string]int{}
 	for _, f := range res.Findings() {
 		// A finding of a rule the result does not list still needs a rule
 		// to point at: never drop a finding.
@@ -116,6 +130,7 @@ func SARIF(w io.Writer, res *check.Result) error {
 				ArtifactLocation: sarifArtifact{URI: fileURI(f.File), URIBaseID: "%SRCROOT%"},
 				Region:           sarifRegion{StartLine: max(f.Line, 1), StartColumn: max(f.Column, 1)},
 			}}},
+			PartialFingerprints: map[string]string{FingerprintKey: fingerprint(f, seen)},
 		})
 	}
 	log := sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{{
@@ -128,6 +143,39 @@ func SARIF(w io.Writer, res *check.Result) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(log)
+}
+
+// FingerprintKey names taskgate's partial fingerprint; the /v1 changes
+// when what it hashes does.
+const FingerprintKey = "taskgate/v1"
+
+// fingerprint identifies a finding by what does not move with its line:
+// the rule, the file and the message, plus which occurrence of that
+// triple it is in the file (the Nth of the same finding stays the Nth when
+// lines above it move, as GitHub's own primaryLocationLineHash counts).
+func fingerprint(f check.Finding, seen map[string]int) string {
+	sum := sha256.Sum256([]byte(f.Rule + "\x00" + f.File + "\x00" + f.Message))
+	h := hex.EncodeToString(sum[:16])
+	seen[h]++
+	return fmt.Sprintf("%s:%d", h, seen[h])
+}
+
+// Version is taskgate's version as the build knows it: the module
+// version of a released build, else the VCS revision, else "devel".
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return s.Value[:12]
+		}
+	}
+	return "devel"
 }
 
 func sarifLevel(s check.Severity) string {

@@ -6,7 +6,9 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -324,4 +326,111 @@ func TestSARIFSchemaRejectsBrokenLogs(t *testing.T) {
 func result(log map[string]any) map[string]any {
 	run := log["runs"].([]any)[0].(map[string]any)
 	return run["results"].([]any)[0].(map[string]any)
+}
+
+// GitHub's SARIF requirements a REST upload must meet itself: rules with a
+// fullDescription, the tool's version, and partialFingerprints that stay
+// the same when the finding's lines move (GitHub matches alerts by them).
+func TestSARIFFingerprintsSurviveLineMoves(t *testing.T) {
+	src := corpus(t, "build-definitions/_pull-requests/pr-408")
+	moved := t.TempDir()
+	var taskFile string
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, ".yaml") && strings.Contains(string(data), "kind: Task") && taskFile == "" {
+			taskFile = rel
+		}
+		testrepo.Write(t, moved, map[string]string{rel: string(data)})
+		return nil
+	})
+	if err != nil || taskFile == "" {
+		t.Fatalf("copy: %v (task %q)", err, taskFile)
+	}
+	type result struct {
+		RuleID    string
+		Locations []struct {
+			PhysicalLocation struct {
+				ArtifactLocation struct{ URI string }
+				Region           struct{ StartLine int }
+			}
+		}
+		PartialFingerprints map[string]string
+	}
+	type log struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Version string
+					Rules   []struct {
+						ID              string
+						FullDescription struct{ Text string }
+					}
+				}
+			}
+			Results []result
+		}
+	}
+	read := func(root string) log {
+		var l log
+		if err := json.Unmarshal([]byte(render(t, "sarif", validate(t, root))), &l); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	// the same checkout before and after: messages may name its path
+	before := read(moved)
+	data, err := os.ReadFile(filepath.Join(moved, taskFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testrepo.Write(t, moved, map[string]string{taskFile: "# three lines\n# the partner\n# added\n" + string(data)})
+	after := read(moved)
+	if before.Runs[0].Tool.Driver.Version == "" {
+		t.Error("tool.driver.version is empty")
+	}
+	for _, r := range before.Runs[0].Tool.Driver.Rules {
+		if r.FullDescription.Text == "" {
+			t.Errorf("rule %s has no fullDescription", r.ID)
+		}
+	}
+	prints := func(l log) map[string]int {
+		m := map[string]int{}
+		for _, r := range l.Runs[0].Results {
+			fp := r.PartialFingerprints[report.FingerprintKey]
+			if fp == "" {
+				t.Errorf("%s: no partialFingerprints[%s]", r.RuleID, report.FingerprintKey)
+			}
+			m[fp]++
+		}
+		return m
+	}
+	b, a := prints(before), prints(after)
+	if len(before.Runs[0].Results) == 0 {
+		t.Fatal("pr-408 gives no findings: nothing to compare")
+	}
+	for fp, n := range b {
+		if n != 1 {
+			t.Errorf("fingerprint %s on %d results: each result needs its own", fp, n)
+		}
+		if a[fp] != n {
+			t.Errorf("fingerprint %s lost when lines moved", fp)
+		}
+	}
+	movedLines := 0
+	for i, r := range after.Runs[0].Results {
+		if r.Locations[0].PhysicalLocation.ArtifactLocation.URI == filepath.ToSlash(taskFile) && i < len(before.Runs[0].Results) &&
+			r.Locations[0].PhysicalLocation.Region.StartLine != before.Runs[0].Results[i].Locations[0].PhysicalLocation.Region.StartLine {
+			movedLines++
+		}
+	}
+	if movedLines == 0 {
+		t.Errorf("no finding in %s moved: the test did not move anything", taskFile)
+	}
 }

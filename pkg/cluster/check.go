@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
+	"taskgate.dev/taskgate/pkg/testoutput"
 )
 
 // Rules of the cluster stage. They need a cluster, so `validate` does not
@@ -87,7 +87,7 @@ func RunCheck(ctx context.Context, c *Client, opts RunOptions) *check.Check {
         capabilities:
           drop: [ALL]
       script: |
-        echo '{"result":"SKIPPED","timestamp":"0","successes":0,"failures":0,"warnings":0}' > "$(results.TEST_OUTPUT.path)"
+        printf '{"result":"SKIPPED","timestamp":"%s","successes":0,"failures":0,"warnings":0}' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$(results.TEST_OUTPUT.path)"
 `,
 		Run: func(pass *check.Pass) []check.Finding {
 			s := pass.Submission
@@ -236,17 +236,6 @@ func (c *Client) RunSubmission(ctx context.Context, s *catalog.Submission, opts 
 	return RunFindings(f, res, err, opts.withDefaults())
 }
 
-// testOutput is the build pipelines' TEST_OUTPUT convention.
-type testOutput struct {
-	Result    string `json:"result"`
-	Timestamp any    `json:"timestamp"`
-	Successes *int   `json:"successes"`
-	Failures  *int   `json:"failures"`
-	Warnings  *int   `json:"warnings"`
-}
-
-var testResults = map[string]bool{"SUCCESS": true, "FAILURE": true, "WARNING": true, "SKIPPED": true, "ERROR": true}
-
 // RunFindings judges a sandboxed run of the Task in f.
 func RunFindings(f *manifest.File, res *RunResult, err error, opts RunOptions) []check.Finding {
 	at := func(path, help, format string, args ...any) check.Finding {
@@ -302,16 +291,12 @@ func RunFindings(f *manifest.File, res *RunResult, err error, opts RunOptions) [
 			raw, ok = v, true
 		}
 	}
-	const helpTO = `write TEST_OUTPUT as JSON: {"result":"SUCCESS|FAILURE|WARNING|SKIPPED|ERROR","timestamp":"...","successes":N,"failures":N,"warnings":N}; without credentials report SKIPPED`
+	const helpTO = "write TEST_OUTPUT as JSON: " + testoutput.Shape + "; without credentials report SKIPPED"
 	if !ok {
 		return []check.Finding{at("spec.results[TEST_OUTPUT]", helpTO, "%s but wrote no TEST_OUTPUT result", summary)}
 	}
-	var to testOutput
-	if err := json.Unmarshal([]byte(raw), &to); err != nil {
-		return []check.Finding{at("spec.results[TEST_OUTPUT]", helpTO, "%s but its TEST_OUTPUT is not JSON (%v): %q", summary, err, clip(raw))}
-	}
-	if !testResults[to.Result] || to.Successes == nil || to.Failures == nil || to.Warnings == nil {
-		return []check.Finding{at("spec.results[TEST_OUTPUT]", helpTO, "%s but its TEST_OUTPUT lacks a valid result, successes, failures or warnings: %q", summary, clip(raw))}
+	if _, err := testoutput.Parse(raw); err != nil {
+		return []check.Finding{at("spec.results[TEST_OUTPUT]", helpTO, "%s but its TEST_OUTPUT is not valid (%v): %q", summary, err, clip(raw))}
 	}
 	return []check.Finding{{Rule: RuleRun, Severity: check.Info, File: f.Path, Line: 1, Column: 1,
 		Message: fmt.Sprintf("%s; TEST_OUTPUT: %s", summary, clip(raw)), Help: helpPassed}}

@@ -108,7 +108,7 @@ func deleted(dyn *dynfake.FakeDynamicClient, ns string) bool {
 // collected; the namespace is deleted.
 func TestRunSucceeds(t *testing.T) {
 	c, dyn := fakeCluster(t)
-	const out = `{"result":"SKIPPED","timestamp":"1","successes":0,"failures":0,"warnings":0}`
+	const out = `{"result":"SKIPPED","timestamp":"2026-01-01T00:00:00Z","successes":0,"failures":0,"warnings":0}`
 	dyn.PrependReactor("create", "pipelineruns", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		u := a.(k8stesting.CreateAction).GetObject().(*unstructured.Unstructured)
 		pr, err := fromUnstructured[v1.PipelineRun](u)
@@ -246,9 +246,11 @@ func TestRunFindings(t *testing.T) {
 		err  error
 		want at
 	}{
-		{"valid TEST_OUTPUT", ok(`{"result":"SUCCESS","timestamp":"t","successes":1,"failures":0,"warnings":0}`), nil, at{"hello.yaml", 1, 1, check.Info, "SUCCESS"}},
-		{"not JSON", ok(`SUCCESS`), nil, at{"hello.yaml", 15, 7, check.Error, "not JSON"}},
-		{"bad result", ok(`{"result":"PASSED","timestamp":"t","successes":1,"failures":0,"warnings":0}`), nil, at{"hello.yaml", 15, 7, check.Error, "lacks a valid result"}},
+		{"valid TEST_OUTPUT", ok(`{"result":"SUCCESS","timestamp":"2026-01-01T00:00:00Z","successes":1,"failures":0,"warnings":0}`), nil, at{"hello.yaml", 1, 1, check.Info, "SUCCESS"}},
+		{"not JSON", ok(`SUCCESS`), nil, at{"hello.yaml", 15, 7, check.Error, "not a JSON object"}},
+		{"bad result", ok(`{"result":"PASSED","timestamp":"2026-01-01T00:00:00Z","successes":1,"failures":0,"warnings":0}`), nil, at{"hello.yaml", 15, 7, check.Error, `result "PASSED" is not one of`}},
+		{"timestamp not RFC 3339", ok(`{"result":"SKIPPED","timestamp":"0","successes":0,"failures":0,"warnings":0}`), nil, at{"hello.yaml", 15, 7, check.Error, `timestamp "0" is not RFC 3339`}},
+		{"negative count", ok(`{"result":"FAILURE","timestamp":"2026-01-01T00:00:00Z","successes":0,"failures":-2,"warnings":0}`), nil, at{"hello.yaml", 15, 7, check.Error, "failures -2 is negative"}},
 		{"no TEST_OUTPUT", &RunResult{Done: true, Succeeded: true, TaskRuns: []TaskRunResult{{Succeeded: true, Results: map[string]string{}}}}, nil, at{"hello.yaml", 15, 7, check.Error, "no TEST_OUTPUT"}},
 		{"restricted rejects a step", &RunResult{Done: true, TaskRuns: []TaskRunResult{{Reason: "PodCreationFailed", Message: psa}}}, nil, at{"hello.yaml", 17, 7, check.Error, "allowPrivilegeEscalation"}},
 		{"unnamed step fails", &RunResult{Done: true, TaskRuns: []TaskRunResult{{Reason: "Failed", Message: `"step-unnamed-1" exited with code 1`}}}, nil, at{"hello.yaml", 20, 7, check.Error, "exited with code 1"}},

@@ -72,20 +72,21 @@ func NewForDynamic(dyn dynamic.Interface, namespace string) *Client {
 
 // Resources the dry-run and the sandbox use, by apiVersion and kind.
 var resources = map[schema.GroupVersionKind]string{
-	{Group: "tekton.dev", Version: "v1", Kind: "Task"}:             "tasks",
-	{Group: "tekton.dev", Version: "v1", Kind: "Pipeline"}:         "pipelines",
-	{Group: "tekton.dev", Version: "v1", Kind: "PipelineRun"}:      "pipelineruns",
-	{Group: "tekton.dev", Version: "v1", Kind: "TaskRun"}:          "taskruns",
-	{Group: "tekton.dev", Version: "v1beta1", Kind: "Task"}:        "tasks",
-	{Group: "tekton.dev", Version: "v1beta1", Kind: "Pipeline"}:    "pipelines",
-	{Group: "tekton.dev", Version: "v1beta1", Kind: "StepAction"}:  "stepactions",
-	{Group: "tekton.dev", Version: "v1alpha1", Kind: "StepAction"}: "stepactions",
-	{Version: "v1", Kind: "Namespace"}:                             "namespaces",
-	{Version: "v1", Kind: "ServiceAccount"}:                        "serviceaccounts",
-	{Version: "v1", Kind: "ResourceQuota"}:                         "resourcequotas",
-	{Version: "v1", Kind: "LimitRange"}:                            "limitranges",
-	{Version: "v1", Kind: "Pod"}:                                   "pods",
-	{Version: "v1", Kind: "ConfigMap"}:                             "configmaps",
+	{Group: "tekton.dev", Version: "v1", Kind: "Task"}:                 "tasks",
+	{Group: "tekton.dev", Version: "v1", Kind: "Pipeline"}:             "pipelines",
+	{Group: "tekton.dev", Version: "v1", Kind: "PipelineRun"}:          "pipelineruns",
+	{Group: "tekton.dev", Version: "v1", Kind: "TaskRun"}:              "taskruns",
+	{Group: "tekton.dev", Version: "v1beta1", Kind: "Task"}:            "tasks",
+	{Group: "tekton.dev", Version: "v1beta1", Kind: "Pipeline"}:        "pipelines",
+	{Group: "tekton.dev", Version: "v1beta1", Kind: "StepAction"}:      "stepactions",
+	{Group: "tekton.dev", Version: "v1alpha1", Kind: "StepAction"}:     "stepactions",
+	{Version: "v1", Kind: "Namespace"}:                                 "namespaces",
+	{Version: "v1", Kind: "ServiceAccount"}:                            "serviceaccounts",
+	{Version: "v1", Kind: "ResourceQuota"}:                             "resourcequotas",
+	{Version: "v1", Kind: "LimitRange"}:                                "limitranges",
+	{Version: "v1", Kind: "Pod"}:                                       "pods",
+	{Version: "v1", Kind: "ConfigMap"}:                                 "configmaps",
+	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"}: "networkpolicies",
 }
 
 // ErrKind is the error for an object of a kind taskgate does not send.

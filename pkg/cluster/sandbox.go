@@ -9,6 +9,7 @@ import (
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -65,8 +66,10 @@ type TaskRunResult struct {
 }
 
 // Sandbox creates a throw-away namespace for one run: Pod Security
-// "restricted" enforced, a service account without a token, a quota and
-// default limits. The returned cleanup deletes the namespace and must be
+// "restricted" enforced, a service account without a token, a quota,
+// default limits and a default-deny NetworkPolicy (no traffic in or out
+// of its pods: a partner's Task cannot reach the cluster's services or
+// the internet; the kubelet still pulls images). The returned cleanup deletes the namespace and must be
 // deferred: it runs on a fresh context, so an expired or cancelled ctx
 // (a deadline, Ctrl-C) still cleans up.
 func (c *Client) Sandbox(ctx context.Context) (string, func() error, error) {
@@ -118,6 +121,7 @@ func (c *Client) Sandbox(ctx context.Context) (string, func() error, error) {
 				Default:        corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")},
 				DefaultRequest: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
 			}}}},
+		DenyAll(),
 	}
 	for _, o := range objs {
 		u, err := toUnstructured(o)
@@ -129,6 +133,17 @@ func (c *Client) Sandbox(ctx context.Context) (string, func() error, error) {
 		}
 	}
 	return name, cleanup, nil
+}
+
+// DenyAll is the sandbox's NetworkPolicy: every pod of the namespace,
+// both directions, no rule that allows anything.
+func DenyAll() *networkingv1.NetworkPolicy {
+	return &networkingv1.NetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: "taskgate-sandbox-deny-all"},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{}, // every pod
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+		}}
 }
 
 // errors2 keeps the first error and notes a failed cleanup.

@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -70,9 +71,10 @@ var (
 	gvrTR  = schema.GroupVersionResource{Group: "tekton.dev", Version: "v1", Resource: "taskruns"}
 	listOf = map[schema.GroupVersionResource]string{
 		gvrNS: "NamespaceList", gvrPR: "PipelineRunList", gvrTR: "TaskRunList",
-		{Version: "v1", Resource: "serviceaccounts"}: "ServiceAccountList",
-		{Version: "v1", Resource: "resourcequotas"}:  "ResourceQuotaList",
-		{Version: "v1", Resource: "limitranges"}:     "LimitRangeList",
+		{Version: "v1", Resource: "serviceaccounts"}:                             "ServiceAccountList",
+		{Version: "v1", Resource: "resourcequotas"}:                              "ResourceQuotaList",
+		{Version: "v1", Resource: "limitranges"}:                                 "LimitRangeList",
+		{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}: "NetworkPolicyList",
 	}
 )
 
@@ -162,8 +164,21 @@ func TestRunSucceeds(t *testing.T) {
 			kinds = append(kinds, a.GetResource().Resource)
 		}
 	}
-	if got := strings.Join(kinds, ","); got != "namespaces,serviceaccounts,resourcequotas,limitranges,pipelineruns" {
+	if got := strings.Join(kinds, ","); got != "namespaces,serviceaccounts,resourcequotas,limitranges,networkpolicies,pipelineruns" {
 		t.Errorf("created %s", got)
+	}
+	// default-deny: every pod, both directions, nothing allowed
+	np, err := dyn.Tracker().Get(schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}, res.Namespace, "taskgate-sandbox-deny-all")
+	if err != nil {
+		t.Fatalf("no NetworkPolicy in the sandbox: %v", err)
+	}
+	var pol networkingv1.NetworkPolicy
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(np.(*unstructured.Unstructured).Object, &pol); err != nil {
+		t.Fatal(err)
+	}
+	if len(pol.Spec.PodSelector.MatchLabels)+len(pol.Spec.PodSelector.MatchExpressions) != 0 || len(pol.Spec.Ingress)+len(pol.Spec.Egress) != 0 ||
+		len(pol.Spec.PolicyTypes) != 2 {
+		t.Errorf("NetworkPolicy is not default-deny: %+v", pol.Spec)
 	}
 	if !deleted(dyn, res.Namespace) {
 		t.Error("sandbox namespace not deleted")

@@ -14,7 +14,7 @@ import (
 )
 
 // Formats lists the accepted --format values.
-var Formats = []string{"text", "json", "sarif", "junit", "markdown", "github"}
+var Formats = []string{"text", "log", "json", "sarif", "junit", "markdown", "github"}
 
 // writers maps a format to its renderer; each lives in its own file.
 var writers = map[string]func(io.Writer, *check.Result) error{
@@ -24,6 +24,7 @@ var writers = map[string]func(io.Writer, *check.Result) error{
 	"junit":    JUnit,
 	"markdown": Markdown,
 	"github":   GitHub,
+	"log":      Log,
 }
 
 // Write renders a result in a format.
@@ -60,6 +61,10 @@ func Text(w io.Writer, res *check.Result) error {
 			fmt.Fprintf(w, "    help: %s\n", f.Help)
 		}
 	}
+	return summaryLine(w, res)
+}
+
+func summaryLine(w io.Writer, res *check.Result) error {
 	s := Summarize(res)
 	verdict := "passed"
 	if !s.Passed {
@@ -68,6 +73,29 @@ func Text(w io.Writer, res *check.Result) error {
 	_, err := fmt.Fprintf(w, "taskgate: %d submission(s), %d error(s), %d warning(s), %d info: %s\n",
 		s.Submissions, s.Errors, s.Warnings, s.Infos, verdict)
 	return err
+}
+
+// Log writes text for a pipeline's log that Pipelines-as-Code's error
+// detection reads as taskgate means it. PaC turns every log line of a
+// failed task that starts `file:line:` into a failure annotation (its
+// default error-detection-simple-regexp), so only errors take that form;
+// warnings and infos put the rule first, where their first colon is not
+// followed by a line number. Line breaks in messages become spaces: a
+// partner's text cannot forge a line of its own.
+func Log(w io.Writer, res *check.Result) error {
+	oneLine := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+	for _, f := range res.Findings() {
+		msg := oneLine.Replace(f.Message)
+		if f.Severity == check.Error {
+			fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", oneLine.Replace(f.File), f.Line, f.Column, f.Severity, f.Rule, msg)
+		} else {
+			fmt.Fprintf(w, "%s %s: %s (%s, line %d, column %d)\n", f.Severity, f.Rule, msg, oneLine.Replace(f.File), f.Line, f.Column)
+		}
+		if f.Help != "" {
+			fmt.Fprintf(w, "    help: %s\n", oneLine.Replace(f.Help))
+		}
+	}
+	return summaryLine(w, res)
 }
 
 // JSONReport is the shape of --format json (documented in DESIGN.md).

@@ -63,3 +63,36 @@ func TestValidateAuthor(t *testing.T) {
 		}
 	}
 }
+
+// On a pull request the author must be known: empty, or a placeholder
+// Pipelines-as-Code left unsubstituted, fails closed with one finding
+// naming what nobody could judge, even for a maintainer-only change.
+func TestValidatePullRequestNeedsAuthor(t *testing.T) {
+	root := prRepo(t)
+	for _, author := range []string{"", "  ", `{{ cel: has(body.pull_request) ? body.pull_request.user.login : "" }}`, "{{ body.pull_request.user.login }}", "eve;rm"} {
+		code, out, errOut := runCLI("validate", root, "--changed-from", "main", "--event", "pull_request", "--author", author, "--maintainers", "bob")
+		if code != exitFindings || strings.Count(out, "error owners/unauthorized") != 1 || !strings.Contains(out, "pipelines/build.yaml:1:1: error owners/unauthorized: the pull request's author is") ||
+			!strings.Contains(out, "fails closed") {
+			t.Errorf("--author %q: exit %d\n%s%s", author, code, out, errOut)
+		}
+	}
+	// a maintainer, a bot account and a partner are judged as usual
+	if code, out, errOut := runCLI("validate", root, "--changed-from", "main", "--event", "pull_request", "--author", "bob", "--maintainers", "bob"); code != exitOK {
+		t.Errorf("a maintainer: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runCLI("validate", root, "--changed-from", "main", "--event", "pull_request", "--author", "renovate[bot]"); code != exitFindings || !strings.Contains(out, "renovate[bot] may not change pipelines/build.yaml") {
+		t.Errorf("a bot: exit %d\n%s", code, out)
+	}
+	// a push is merged work: no author, no owners verdict
+	if code, out, errOut := runCLI("validate", root, "--changed-from", "main", "--event", "push", "--author", ""); code != exitOK || strings.Contains(out, "owners/") {
+		t.Errorf("push: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, args := range [][]string{
+		{"validate", root, "--event", "pull_request"}, // needs --changed-from
+		{"validate", root, "--changed-from", "main", "--event", "merge_group"},
+	} {
+		if code, _, errOut := runCLI(args...); code != exitUsage || errOut == "" {
+			t.Errorf("%v: want exit %d with a message, got %d", args, exitUsage, code)
+		}
+	}
+}

@@ -19,7 +19,8 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "output format: "+strings.Join(report.Formats, ", "))
 	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
 	pipelines := fs.String("pipelines", "", "compose Tasks into the build pipelines of `DIR` (a build-definitions checkout or its pipelines/; default: PATH/pipelines)")
-	author := fs.String("author", "", "the pull request's author (`LOGIN`; Pipelines-as-Code: {{ sender }}): owners/unauthorized checks they may change what the change touches (needs --changed-from)")
+	author := fs.String("author", "", "the pull request's author (`LOGIN`, from the pull request, not whoever triggered the run): owners/unauthorized checks they may change what the change touches (needs --changed-from)")
+	event := fs.String("event", "", "`EVENT` a pipeline judges: pull_request (an empty or malformed --author fails owners/unauthorized closed) or push (merged work: no author)")
 	maintainers := fs.String("maintainers", "", "catalog maintainers: a comma-separated `LIST` of logins, or a YAML FILE (maintainers: [...], teams: {org/team: [...]})")
 	configFromBase := fs.Bool("config-from-base", false, "read "+config.FileName+" as it was at the merge base of --changed-from: a pull request cannot switch rules off for itself")
 	var also alsoFlag
@@ -37,7 +38,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	plan, err := gate.Prepare(gate.Options{Root: first(paths), PipelinesDir: *pipelines, ChangedFrom: *changedFrom,
-		ConfigFromBase: *configFromBase, Author: *author, Maintainers: *maintainers})
+		ConfigFromBase: *configFromBase, Author: *author, Maintainers: *maintainers, Event: *event})
 	if err != nil {
 		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
 		return exitUsage

@@ -36,6 +36,10 @@ type Repo struct {
 	Change      *Change
 	Author      string
 	Maintainers *Maintainers
+	// AuthorRequired is set on a pull request's run (`validate --event
+	// pull_request`): an empty or malformed Author fails owners closed
+	// instead of skipping them.
+	AuthorRequired bool
 }
 
 // Submission is one version of one Task: `<layout>/<name>/<version>/`.

@@ -27,7 +27,18 @@ type Options struct {
 	ConfigFromBase bool
 	Author         string // the pull request's author (needs ChangedFrom)
 	Maintainers    string // logins, or a maintainers file (see owners.LoadMaintainers)
+	// Event is what the run judges in a pipeline: EventPullRequest needs
+	// the author (an empty or malformed one fails owners closed, never
+	// skips them); EventPush is merged work, with no author to judge.
+	// Empty: a run by hand, owners judged when Author is given.
+	Event string
 }
+
+// The events of Options.Event.
+const (
+	EventPullRequest = "pull_request"
+	EventPush        = "push"
+)
 
 // Plan is a run before its checks: what will be judged, and how.
 type Plan struct {
@@ -48,6 +59,15 @@ type Plan struct {
 // Prepare opens the repository and works out what a run judges. An error
 // is bad usage or unreadable input, not a finding.
 func Prepare(o Options) (*Plan, error) {
+	switch o.Event {
+	case "", EventPush:
+	case EventPullRequest:
+		if o.ChangedFrom == "" {
+			return nil, fmt.Errorf("--event %s needs --changed-from REV (the pull request's base)", o.Event)
+		}
+	default:
+		return nil, fmt.Errorf("--event %q: want %s or %s", o.Event, EventPullRequest, EventPush)
+	}
 	if o.ChangedFrom == "" {
 		switch {
 		case o.ConfigFromBase:
@@ -99,6 +119,7 @@ func (p *Plan) applyChange(o Options) error {
 	p.Change = change
 	p.Submissions = change.Touched(p.Submissions)
 	repo.Change, repo.Author = change, o.Author
+	repo.AuthorRequired = o.Event == EventPullRequest
 	if o.ConfigFromBase {
 		if repo.Config, err = configAt(repo, change.Base); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -56,6 +57,12 @@ reviewers:
 		s := pass.Submission
 
 		r := s.Repo
+		if r != nil && r.Change != nil && r.AuthorRequired && !ValidLogin(r.Author) {
+			if s.Dir == RepositoryID {
+				return []check.Finding{unknownAuthor(r, s.Files)}
+			}
+			return nil // the stand-in holds every changed file and says it once
+		}
 		if r == nil || r.Change == nil || norm(r.Author) == "" || isMaintainer(r, norm(r.Author)) {
 			return nil
 		}
@@ -77,7 +84,17 @@ const RepositoryID = "(repository)"
 // on it alone. subs are the submissions the main run checks; nil means
 // there is nothing left to judge, or no PR author was given.
 func Repository(r *catalog.Repo, subs []*catalog.Submission) *catalog.Submission {
-	if r.Change == nil || norm(r.Author) == "" {
+	if r.Change == nil {
+		return nil
+	}
+	if r.AuthorRequired && !ValidLogin(r.Author) {
+		// nobody to judge: every changed file fails closed, in one finding
+		if len(r.Change.Paths) == 0 {
+			return nil
+		}
+		return &catalog.Submission{Repo: r, Dir: RepositoryID, Name: RepositoryID, TaskPath: r.Change.Paths[0], Files: r.Change.Paths}
+	}
+	if norm(r.Author) == "" {
 		return nil
 	}
 	judged := map[string]bool{}
@@ -98,6 +115,25 @@ func Repository(r *catalog.Repo, subs []*catalog.Submission) *catalog.Submission
 		return nil
 	}
 	return &catalog.Submission{Repo: r, Dir: RepositoryID, Name: RepositoryID, TaskPath: rest[0], Files: rest}
+}
+
+// login is a GitHub login (alphanumerics and hyphens, at most 39), or an
+// App's bot account (`name[bot]`).
+var login = regexp.MustCompile(`^@?[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$`)
+
+// ValidLogin says whether a pull request's author is a login at all: not
+// empty, and not a placeholder Pipelines-as-Code left unsubstituted.
+func ValidLogin(author string) bool { return login.MatchString(strings.TrimSpace(author)) }
+
+// unknownAuthor is the fail-closed verdict on a pull request whose author
+// is unknown: nobody can say the change is allowed.
+func unknownAuthor(r *catalog.Repo, files []string) check.Finding {
+	what := "empty"
+	if strings.TrimSpace(r.Author) != "" {
+		what = fmt.Sprintf("%q, not a GitHub login", r.Author)
+	}
+	return check.InFile(files[0], "the pull request's author is %s, so nobody can tell who may change %s: the owners check fails closed", what, list(files)).
+		WithHelp("pass the author of the pull request itself as --author (Pipelines-as-Code >= 0.41: `{{ cel: has(body.pull_request) ? body.pull_request.user.login : (has(body.issue) ? body.issue.user.login : \"\") }}`, as .tekton/ does); the author of a push is not judged (--event push)")
 }
 
 // changedFiles are the changed paths that belong to a submission: inside

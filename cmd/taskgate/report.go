@@ -17,8 +17,8 @@ import (
 
 const reportUsage = `usage: taskgate report --json FILE --markdown FILE --repo-url URL --pr N --sha SHA [--token-file FILE] [--api-url URL]
 Posts what ` + "`taskgate validate --also json=FILE --also markdown=FILE`" + ` wrote to a GitHub pull request:
-one comment, updated in place, and on failure a check run annotating each error and warning.
-A passing result posts nothing unless a comment from an earlier run needs updating.
+one comment, updated in place, and a check run (failing or successful) annotating each error
+and warning. A passing result posts no new comment, only an update of an earlier one.
 The token comes from --token-file (Pipelines-as-Code: the git-provider-token key of {{ git_auth_secret }}),
 else $GITHUB_TOKEN; without one nothing is posted and the command says so (exit 0).`
 

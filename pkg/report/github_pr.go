@@ -69,10 +69,11 @@ type Posted struct {
 }
 
 // PostPR publishes a result on a pull request, as the design asks: one
-// comment per PR, found by MarkdownMarker and updated in place; on failure
-// a check run whose annotations put each error and warning on its line.
-// A passing result posts nothing, except that it updates a comment left
-// by an earlier, failing run. Progress goes to log.
+// comment per PR, found by MarkdownMarker and updated in place, and a
+// check run whose annotations put each error and warning on its line. A
+// passing result posts no new comment (it updates one left by an earlier,
+// failing run), but it does complete a successful check run: a required
+// `taskgate` check needs one on every commit. Progress goes to log.
 func PostPR(ctx context.Context, gh *github.Client, pr PullRequest, rep PRReport, log io.Writer) (*Posted, error) {
 	if log == nil {
 		log = io.Discard
@@ -105,12 +106,10 @@ func PostPR(ctx context.Context, gh *github.Client, pr PullRequest, rep PRReport
 		}
 		p.Comment, p.CommentURL = "created", c.GetHTMLURL()
 	default:
-		fmt.Fprintln(log, "the gate passed and the pull request has no taskgate comment: nothing to post")
-		return p, nil
+		fmt.Fprintln(log, "the gate passed and the pull request has no taskgate comment: no comment to post")
 	}
-	fmt.Fprintf(log, "comment %s: %s\n", p.Comment, p.CommentURL)
-	if !failed {
-		return p, nil
+	if p.Comment != "" {
+		fmt.Fprintf(log, "comment %s: %s\n", p.Comment, p.CommentURL)
 	}
 	return p, checkRun(ctx, gh, pr, rep, p, log)
 }
@@ -137,8 +136,9 @@ func markedComments(ctx context.Context, gh *github.Client, pr PullRequest) ([]i
 	}
 }
 
-// checkRun creates the failing check run, its annotations sent 50 per
-// request (GitHub appends each batch); the last request completes it.
+// checkRun creates the check run, failing or successful as the gate, its
+// annotations sent 50 per request (GitHub appends each batch); the last
+// request completes it.
 func checkRun(ctx context.Context, gh *github.Client, pr PullRequest, rep PRReport, p *Posted, log io.Writer) error {
 	anns := annotations(rep.Findings)
 	title := fmt.Sprintf("%s, %s", plural(rep.Summary.Errors, "error"), plural(rep.Summary.Warnings, "warning"))
@@ -162,7 +162,11 @@ func checkRun(ctx context.Context, gh *github.Client, pr PullRequest, rep PRRepo
 		if !last {
 			return github.Ptr("in_progress"), nil, nil
 		}
-		return github.Ptr("completed"), github.Ptr("failure"), &github.Timestamp{Time: time.Now()}
+		conclusion = github.Ptr("success")
+		if !rep.Summary.Passed {
+			conclusion = github.Ptr("failure")
+		}
+		return github.Ptr("completed"), conclusion, &github.Timestamp{Time: time.Now()}
 	}
 	status, conclusion, at := done(len(batches) == 1)
 	run, resp, err := gh.Checks.CreateCheckRun(ctx, pr.Owner, pr.Repo, github.CreateCheckRunOptions{

@@ -107,16 +107,20 @@ func TestPostPRFailureCommentsAndAnnotatesInBatches(t *testing.T) {
 func TestPostPRPassed(t *testing.T) {
 	f, gh := newFakeGitHub(t)
 	passed := manyFindings(0)
-	// No comment yet: a pass posts nothing.
+	// No comment yet: a pass posts no comment, but a successful check run,
+	// so that taskgate can be a required check.
 	p, err := report.PostPR(context.Background(), gh, pr(), prReport(t, passed), nil)
-	if err != nil || p.Comment != "" || len(f.Comments) != 0 || len(f.Runs) != 0 {
-		t.Fatalf("a first pass must post nothing: %+v, %v, %d comments, %d runs", p, err, len(f.Comments), len(f.Runs))
+	if err != nil || p.Comment != "" || len(f.Comments) != 0 || len(f.Runs) != 1 {
+		t.Fatalf("a first pass: %+v, %v, %d comments, %d runs; want no comment and one check run", p, err, len(f.Comments), len(f.Runs))
 	}
-	// A comment from a failing run: a pass updates it, and adds no check run.
+	if r := f.Runs[0]; r.Name != report.CheckRunName || r.Status != "completed" || r.Conclusion != "success" || r.HeadSHA != pr().HeadSHA {
+		t.Errorf("the passing check run: %+v", r)
+	}
+	// A comment from a failing run: a pass updates it, and completes a check run too.
 	f.Comments = append(f.Comments, &githubtest.Comment{ID: 7, Body: report.MarkdownMarker + "\n## ❌ taskgate: failed", User: githubtest.Bot})
 	p, err = report.PostPR(context.Background(), gh, pr(), prReport(t, passed), nil)
-	if err != nil || p.Comment != "updated" || !strings.Contains(f.Comments[0].Body, "✅ taskgate: passed") || len(f.Runs) != 0 {
-		t.Errorf("want the old comment turned into a pass: %+v, %v, %q, %d runs", p, err, f.Comments[0].Body, len(f.Runs))
+	if err != nil || p.Comment != "updated" || !strings.Contains(f.Comments[0].Body, "✅ taskgate: passed") || len(f.Runs) != 2 || f.Runs[1].Conclusion != "success" {
+		t.Errorf("want the old comment turned into a pass and a successful check run: %+v, %v, %q, %d runs", p, err, f.Comments[0].Body, len(f.Runs))
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	kjson "sigs.k8s.io/json"
 	sigyaml "sigs.k8s.io/yaml"
@@ -203,7 +204,7 @@ func TestCloneIsAPinnedBundle(t *testing.T) {
 }
 
 // pacVariables are Pipelines-as-Code's placeholders with sample values
-// of a pull request event (and the push event's body.before).
+// of a pull request event.
 var pacVariables = map[string]string{
 	"repo_url":            "https://github.com/acme/catalog",
 	"repo_owner":          "acme",
@@ -215,31 +216,109 @@ var pacVariables = map[string]string{
 	"pull_request_number": "408",
 	"git_auth_secret":     "pac-gitauth-abcde",
 	"event_type":          "pull_request",
-	"body.before":         "89abcdef0123456789abcdef0123456789abcdef",
 }
 
-var placeholder = regexp.MustCompile(`\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}`)
+// pacEvent is what Pipelines-as-Code templates a PipelineRun from: its
+// variables, and `body`, the webhook's payload (GitHub's, trimmed to the
+// fields read here).
+type pacEvent struct {
+	name string
+	vars map[string]string
+	body map[string]any
+}
 
-// render substitutes `{{ name }}` as Pipelines-as-Code does; an unknown
-// name is an error (a typo would reach the cluster verbatim).
-func render(src []byte) ([]byte, error) {
-	var unknown []string
+func with(vars map[string]string, k, v string) map[string]string {
+	out := map[string]string{}
+	for a, b := range vars {
+		out[a] = b
+	}
+	out[k] = v
+	return out
+}
+
+var (
+	// partner-dev opens pull request 408
+	prOpened = pacEvent{"pull_request opened", pacVariables, map[string]any{
+		"action":       "opened",
+		"pull_request": map[string]any{"number": 408, "user": map[string]any{"login": "partner-dev"}},
+		"sender":       map[string]any{"login": "partner-dev"},
+	}}
+	// a maintainer pushes a fix to the PR's branch: the sender is the maintainer
+	prSynchronized = pacEvent{"pull_request synchronize by a maintainer", with(pacVariables, "sender", "maintainer-bob"), map[string]any{
+		"action":       "synchronize",
+		"pull_request": map[string]any{"number": 408, "user": map[string]any{"login": "partner-dev"}},
+		"sender":       map[string]any{"login": "maintainer-bob"},
+	}}
+	// a maintainer comments /retest: GitHub sends issue_comment, the
+	// commented issue is the pull request, its user the PR's author
+	retestComment = pacEvent{"/retest comment by a maintainer", with(with(pacVariables, "sender", "maintainer-bob"), "event_type", "retest-all-comment"), map[string]any{
+		"action":  "created",
+		"issue":   map[string]any{"number": 408, "user": map[string]any{"login": "partner-dev"}, "pull_request": map[string]any{"url": "https://api.github.com/repos/acme/catalog/pulls/408"}},
+		"comment": map[string]any{"body": "/retest", "user": map[string]any{"login": "maintainer-bob"}},
+		"sender":  map[string]any{"login": "maintainer-bob"},
+	}}
+	pushed = pacEvent{"push", with(pacVariables, "pull_request_number", ""), map[string]any{
+		"before": "89abcdef0123456789abcdef0123456789abcdef",
+		"sender": map[string]any{"login": "maintainer-bob"},
+	}}
+)
+
+// placeholder is Pipelines-as-Code's `{{ ... }}` (keys.ParamsRe).
+var placeholder = regexp.MustCompile(`\{\{([^}]{2,})\}\}`)
+
+// render substitutes placeholders as Pipelines-as-Code does: a `body...`
+// or `cel: ...` key is a CEL expression over the payload (body) and the
+// variables (pac), anything else a variable; an unknown name, or an
+// expression that does not evaluate, is an error (it would reach the
+// cluster verbatim).
+func render(src []byte, ev pacEvent) ([]byte, error) {
+	var bad []string
 	out := placeholder.ReplaceAllFunc(src, func(m []byte) []byte {
-		name := string(placeholder.FindSubmatch(m)[1])
-		v, ok := pacVariables[name]
+		key := strings.TrimSpace(string(placeholder.FindSubmatch(m)[1]))
+		if expr, isCEL := strings.CutPrefix(key, "cel:"); isCEL || strings.HasPrefix(key, "body") {
+			v, err := evalCEL(strings.TrimSpace(expr), ev)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("{{ %s }}: %v", key, err))
+			}
+			return []byte(v)
+		}
+		v, ok := ev.vars[key]
 		if !ok {
-			unknown = append(unknown, "{{ "+name+" }}")
+			bad = append(bad, "unknown Pipelines-as-Code variable {{ "+key+" }}")
 		}
 		return []byte(v)
 	})
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("unknown Pipelines-as-Code variables %s", strings.Join(unknown, ", "))
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(bad, "; "))
 	}
 	return out, nil
 }
 
-// pipelineRuns renders and strictly decodes .tekton/*.yaml.
-func pipelineRuns(t *testing.T) map[string]*v1.PipelineRun {
+func evalCEL(expr string, ev pacEvent) (string, error) {
+	env, err := cel.NewEnv(cel.Variable("body", cel.MapType(cel.StringType, cel.DynType)), cel.Variable("pac", cel.MapType(cel.StringType, cel.StringType)))
+	if err != nil {
+		return "", err
+	}
+	ast, iss := env.Compile(expr)
+	if iss.Err() != nil {
+		return "", iss.Err()
+	}
+	prg, err := env.Program(ast)
+	if err != nil {
+		return "", err
+	}
+	out, _, err := prg.Eval(map[string]any{"body": ev.body, "pac": ev.vars})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprint(out.Value()), nil
+}
+
+// pipelineRuns renders and strictly decodes .tekton/*.yaml: the pull
+// request run for a pull request event, the push run for a push.
+func pipelineRuns(t *testing.T) map[string]*v1.PipelineRun { return pipelineRunsFor(t, prOpened) }
+
+func pipelineRunsFor(t *testing.T, pr pacEvent) map[string]*v1.PipelineRun {
 	t.Helper()
 	paths, _ := filepath.Glob(filepath.Join(repoRoot(t), ".tekton", "*.yaml"))
 	if len(paths) != 2 {
@@ -252,7 +331,11 @@ func pipelineRuns(t *testing.T) map[string]*v1.PipelineRun {
 			t.Fatal(err)
 		}
 		name := filepath.Base(p)
-		rendered, err := render(raw)
+		ev := pr
+		if strings.Contains(name, "push") {
+			ev = pushed
+		}
+		rendered, err := render(raw, ev)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -320,14 +403,22 @@ func TestPipelineRunsValidateAndBind(t *testing.T) {
 		for w := range bound {
 			t.Errorf("%s binds workspace %s, which the Pipeline does not declare", name, w)
 		}
-		// the steps' user (65532) writes the reports beside the checkout
-		if pt := pr.Spec.TaskRunTemplate.PodTemplate; pt == nil || pt.SecurityContext == nil || pt.SecurityContext.FSGroup == nil || *pt.SecurityContext.FSGroup != 65532 {
-			t.Errorf("%s: want fsGroup 65532 in the pod template", name)
+		// no fixed fsGroup: OpenShift's SCCs refuse one outside the namespace's range
+		pods := []*pod.PodTemplate{pr.Spec.TaskRunTemplate.PodTemplate}
+		for _, ts := range pr.Spec.TaskRunSpecs {
+			pods = append(pods, ts.PodTemplate)
+		}
+		for _, pt := range pods {
+			if pt != nil && pt.SecurityContext != nil && pt.SecurityContext.FSGroup != nil {
+				t.Errorf("%s: fsGroup %d in a pod template", name, *pt.SecurityContext.FSGroup)
+			}
 		}
 	}
-	// A placeholder with a typo is caught.
-	if _, err := render([]byte(`value: "{{ revison }}"`)); err == nil {
-		t.Error("render should reject an unknown placeholder")
+	// A placeholder with a typo, or an expression over a field the payload lacks, is caught.
+	for _, bad := range []string{`value: "{{ revison }}"`, `value: "{{ body.pull_request.user.login }}"`} {
+		if _, err := render([]byte(bad), retestComment); err == nil {
+			t.Errorf("render should reject %s", bad)
+		}
 	}
 }
 
@@ -343,7 +434,7 @@ func TestPullRequestRunParams(t *testing.T) {
 	}
 	got := params(runs["partner-task-validation-pull-request.yaml"])
 	for k, want := range map[string]string{
-		"revision": pacVariables["revision"], "sender": "partner-dev", "pull-request-number": "408", "repo-url": pacVariables["repo_url"],
+		"revision": pacVariables["revision"], "author": "partner-dev", "pull-request-number": "408", "repo-url": pacVariables["repo_url"],
 		"changed-from": "origin/main", "merge-target-branch": "true", "event-type": "pull_request",
 	} {
 		if got[k] != want {
@@ -351,7 +442,7 @@ func TestPullRequestRunParams(t *testing.T) {
 		}
 	}
 	push := params(runs["partner-task-validation-push.yaml"])
-	if push["changed-from"] != pacVariables["body.before"] || push["event-type"] != "push" || push["bundle-prefix"] == "" || push["pull-request-number"] != "" {
+	if push["changed-from"] != pushed.body["before"] || push["event-type"] != "push" || push["bundle-prefix"] == "" || push["pull-request-number"] != "" {
 		t.Errorf("push run params %v", push)
 	}
 }
@@ -433,6 +524,235 @@ func TestTriggers(t *testing.T) {
 			if out.Value() != c.fires {
 				t.Errorf("%s on %+v: fires %v, want %v", name, c.event, out.Value(), c.fires)
 			}
+		}
+	}
+}
+
+// The author owners/unauthorized judges is the pull request's, whoever
+// triggered the run: its opener, a maintainer pushing to its branch, a
+// maintainer commenting /retest (an issue_comment event).
+func TestAuthorIsThePullRequests(t *testing.T) {
+	for _, ev := range []pacEvent{prOpened, prSynchronized, retestComment} {
+		pr := pipelineRunsFor(t, ev)["partner-task-validation-pull-request.yaml"]
+		got := ""
+		for _, prm := range pr.Spec.Params {
+			if prm.Name == "author" {
+				got = prm.Value.StringVal
+			}
+		}
+		if got != "partner-dev" {
+			t.Errorf("%s: author %q, want the PR's author partner-dev (sender is %s)", ev.name, got, ev.vars["sender"])
+		}
+	}
+	// an event without a pull request gives no author, which fails closed
+	pr := pipelineRunsFor(t, pacEvent{"no pull request", pacVariables, map[string]any{"sender": map[string]any{"login": "x"}}})["partner-task-validation-pull-request.yaml"]
+	for _, prm := range pr.Spec.Params {
+		if prm.Name == "author" && prm.Value.StringVal != "" {
+			t.Errorf("no pull request in the payload: author %q", prm.Value.StringVal)
+		}
+	}
+	// the validate Task is told it judges a pull request, so that an empty author fails closed
+	p := loadPipeline(t)
+	for _, pt := range p.Spec.Tasks {
+		if pt.Name == "validate" {
+			params := map[string]string{}
+			for _, prm := range pt.Params {
+				params[prm.Name] = prm.Value.StringVal
+			}
+			if params["author"] != "$(params.author)" || params["event-type"] != "$(params.event-type)" {
+				t.Errorf("validate params %v", params)
+			}
+		}
+	}
+}
+
+// yamlDoc reads a YAML file of the repository (several documents allowed)
+// as generic objects.
+func yamlDocs(t *testing.T, rel string) []map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []map[string]any
+	for _, part := range regexp.MustCompile(`(?m)^---\s*$`).Split(string(raw), -1) {
+		if strings.TrimSpace(regexp.MustCompile(`(?m)^\s*#.*$`).ReplaceAllString(part, "")) == "" {
+			continue
+		}
+		var d map[string]any
+		if err := sigyaml.UnmarshalStrict([]byte(part), &d); err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		docs = append(docs, d)
+	}
+	return docs
+}
+
+func get(d map[string]any, path ...string) any {
+	var v any = d
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// What validates a pull request does not come from it: Pipelines-as-Code
+// reads .tekton/ from the default branch (the Repository we ship), and
+// the runs refer to the Pipeline and Tasks installed in the cluster, or
+// to bundles pinned by digest; nothing is embedded, fetched by git from
+// the PR's revision, or pulled in by PaC's remote-task annotations.
+func TestGateIsNotFromThePullRequest(t *testing.T) {
+	repo := yamlDocs(t, "install/repository.yaml")
+	if len(repo) != 1 || repo[0]["apiVersion"] != "pipelinesascode.tekton.dev/v1alpha1" || repo[0]["kind"] != "Repository" ||
+		get(repo[0], "spec", "settings", "pipelinerun_provenance") != "default_branch" {
+		t.Errorf("install/repository.yaml: want a Repository with settings.pipelinerun_provenance: default_branch, got %v", repo)
+	}
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil || !strings.Contains(string(readme), "pipelinerun_provenance: default_branch") {
+		t.Error("README's Repository does not set pipelinerun_provenance: default_branch")
+	}
+	digest := regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
+	checkRef := func(where string, r *v1.TaskRef) {
+		switch {
+		case r == nil:
+			t.Errorf("%s: an embedded spec, not a reference", where)
+		case r.Resolver == "" && r.Name != "":
+			// a Task the maintainers installed in the namespace (README: Install)
+		case r.Resolver == "bundles":
+			for _, p := range r.Params {
+				if p.Name == "bundle" && !digest.MatchString(p.Value.StringVal) {
+					t.Errorf("%s: bundle %s is not pinned by digest", where, p.Value.StringVal)
+				}
+			}
+		default:
+			t.Errorf("%s: resolver %q can fetch what the PR holds", where, r.Resolver)
+		}
+	}
+	for name, pr := range pipelineRuns(t) {
+		if pr.Spec.PipelineSpec != nil || pr.Spec.PipelineRef == nil || pr.Spec.PipelineRef.Resolver != "" {
+			t.Errorf("%s: want a reference to the installed Pipeline, got spec %v ref %+v", name, pr.Spec.PipelineSpec != nil, pr.Spec.PipelineRef)
+		}
+		for k := range pr.Annotations {
+			if k == "pipelinesascode.tekton.dev/pipeline" || k == "pipelinesascode.tekton.dev/task" || strings.HasPrefix(k, "pipelinesascode.tekton.dev/task-") {
+				t.Errorf("%s: annotation %s makes PaC fetch a Pipeline or Task", name, k)
+			}
+		}
+	}
+	p := loadPipeline(t)
+	for _, pt := range append(append([]v1.PipelineTask{}, p.Spec.Tasks...), p.Spec.Finally...) {
+		if pt.TaskSpec != nil {
+			t.Errorf("pipeline task %s embeds its Task", pt.Name)
+			continue
+		}
+		checkRef("pipeline task "+pt.Name, pt.TaskRef)
+	}
+}
+
+// Credentials: no pod gets a service-account token but the dry-run's,
+// which gets a dedicated account; only report sees the GitHub token
+// (PaC's git_auth_secret key git-provider-token); the dry-run account may
+// only create Tekton objects, and only as dry runs.
+func TestEachCredentialInOneStep(t *testing.T) {
+	p := loadPipeline(t)
+	all := append(append([]v1.PipelineTask{}, p.Spec.Tasks...), p.Spec.Finally...)
+	for name, pr := range pipelineRuns(t) {
+		for _, pt := range all {
+			spec := pr.GetTaskRunSpec(pt.Name) // how Tekton merges taskRunTemplate and taskRunSpecs
+			mounts := spec.PodTemplate != nil && spec.PodTemplate.AutomountServiceAccountToken != nil && *spec.PodTemplate.AutomountServiceAccountToken
+			if pt.Name == "dry-run" {
+				if !mounts || spec.ServiceAccountName != "taskgate-dry-run" {
+					t.Errorf("%s: dry-run runs as %q with a token %v, want taskgate-dry-run with one", name, spec.ServiceAccountName, mounts)
+				}
+				continue
+			}
+			if mounts || spec.PodTemplate == nil || spec.PodTemplate.AutomountServiceAccountToken == nil {
+				t.Errorf("%s: task %s gets a service-account token (automountServiceAccountToken must be false)", name, pt.Name)
+			}
+			if spec.ServiceAccountName == "taskgate-dry-run" {
+				t.Errorf("%s: task %s runs as the dry-run account", name, pt.Name)
+			}
+		}
+		// the PaC secret: the token under git-provider-token goes to the github workspace only
+		for _, w := range pr.Spec.Workspaces {
+			if w.Secret == nil || w.Secret.SecretName != pacVariables["git_auth_secret"] {
+				continue
+			}
+			keys := map[string]bool{}
+			for _, it := range w.Secret.Items {
+				keys[it.Key] = true
+			}
+			if w.Name == "github" {
+				if len(keys) != 1 || !keys["git-provider-token"] {
+					t.Errorf("%s: the github workspace should hold git-provider-token alone: %v", name, keys)
+				}
+			} else if len(keys) == 0 || keys["git-provider-token"] {
+				t.Errorf("%s: workspace %s binds the whole PaC secret or its token: items %v", name, w.Name, keys)
+			}
+		}
+	}
+	// in the Pipeline, the github workspace reaches report alone
+	for _, pt := range all {
+		for _, w := range pt.Workspaces {
+			if w.Workspace == "github" && pt.Name != "report" {
+				t.Errorf("pipeline task %s is given the github workspace", pt.Name)
+			}
+		}
+	}
+	// the dry-run account: create on Tekton's tasks, pipelines and pipelineruns, nothing else
+	rbac := yamlDocs(t, "install/dry-run-rbac.yaml")
+	kinds := map[string]map[string]any{}
+	for _, d := range rbac {
+		kinds[d["kind"].(string)] = d
+	}
+	if sa := kinds["ServiceAccount"]; sa == nil || get(sa, "metadata", "name") != "taskgate-dry-run" || sa["automountServiceAccountToken"] != false {
+		t.Errorf("dry-run ServiceAccount: %v", sa)
+	}
+	rules, _ := get(kinds["Role"], "rules").([]any)
+	if len(rules) != 1 || fmt.Sprint(get(rules[0].(map[string]any), "verbs")) != "[create]" ||
+		fmt.Sprint(get(rules[0].(map[string]any), "apiGroups")) != "[tekton.dev]" ||
+		fmt.Sprint(get(rules[0].(map[string]any), "resources")) != "[tasks pipelines pipelineruns]" {
+		t.Errorf("dry-run Role rules: %v", rules)
+	}
+	if subj, _ := get(kinds["RoleBinding"], "subjects").([]any); len(subj) != 1 || get(subj[0].(map[string]any), "name") != "taskgate-dry-run" || get(kinds["RoleBinding"], "roleRef", "name") != "taskgate-dry-run" {
+		t.Errorf("dry-run RoleBinding: %v", kinds["RoleBinding"])
+	}
+	// the admission policy refuses that account anything but a dry run
+	policy := yamlDocs(t, "install/dry-run-policy.yaml")
+	if len(policy) != 2 || policy[0]["kind"] != "ValidatingAdmissionPolicy" || policy[1]["kind"] != "ValidatingAdmissionPolicyBinding" ||
+		get(policy[1], "spec", "policyName") != get(policy[0], "metadata", "name") || fmt.Sprint(get(policy[1], "spec", "validationActions")) != "[Deny]" {
+		t.Fatalf("install/dry-run-policy.yaml: %v", policy)
+	}
+	match := get(policy[0], "spec", "matchConditions").([]any)[0].(map[string]any)["expression"].(string)
+	valid := get(policy[0], "spec", "validations").([]any)[0].(map[string]any)["expression"].(string)
+	env, err := cel.NewEnv(cel.Variable("request", cel.MapType(cel.StringType, cel.DynType)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval := func(expr string, req map[string]any) bool {
+		ast, iss := env.Compile(expr)
+		if iss.Err() != nil {
+			t.Fatalf("%q: %v", expr, iss.Err())
+		}
+		prg, _ := env.Program(ast)
+		out, _, err := prg.Eval(map[string]any{"request": req})
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		return out.Value() == true
+	}
+	account := "system:serviceaccount:catalog-ci:taskgate-dry-run"
+	for _, c := range []struct {
+		user    string
+		dryRun  bool
+		refused bool
+	}{{account, true, false}, {account, false, true}, {"system:serviceaccount:catalog-ci:pipeline", false, false}} {
+		req := map[string]any{"userInfo": map[string]any{"username": c.user}, "dryRun": c.dryRun}
+		if refused := eval(match, req) && !eval(valid, req); refused != c.refused {
+			t.Errorf("%s, dryRun %v: refused %v, want %v", c.user, c.dryRun, refused, c.refused)
 		}
 	}
 }

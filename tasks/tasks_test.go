@@ -335,6 +335,11 @@ func TestPullRequestRunsLocally(t *testing.T) {
 	if code, out = steps[0].run(t, bin, "GITHUB_TOKEN="); code != 0 || !strings.Contains(out, "no GitHub token") {
 		t.Errorf("report without a token: exit %d\n%s", code, out)
 	}
+	// a pull request whose author did not come through fails closed
+	if code, out := prepare(t, tasks["taskgate-validate"], map[string]string{"changed-from": "HEAD~1", "pipelines": pipes}, src, t.TempDir())[0].run(t, bin); code != 1 ||
+		!strings.Contains(out, "error owners/unauthorized: the pull request's author is empty") {
+		t.Errorf("validate without an author: exit %d, want 1 and owners/unauthorized failing closed:\n%s", code, out)
+	}
 }
 
 // A push adding a submission that passes: discover lists it, the gate
@@ -367,7 +372,7 @@ func TestPushRunsLocally(t *testing.T) {
 		t.Fatalf("discover: %s", data)
 	}
 
-	steps = prepare(t, tasks["taskgate-validate"], map[string]string{"changed-from": "HEAD~1", "pipelines": pipes}, source, results)
+	steps = prepare(t, tasks["taskgate-validate"], map[string]string{"changed-from": "HEAD~1", "pipelines": pipes, "event-type": "push"}, source, results)
 	if code, out := steps[0].run(t, bin); code != 0 || !strings.Contains(out, "passed") {
 		t.Fatalf("validate: exit %d\n%s", code, out)
 	}

@@ -133,7 +133,7 @@ func unknownAuthor(r *catalog.Repo, files []string) check.Finding {
 		what = fmt.Sprintf("%q, not a GitHub login", r.Author)
 	}
 	return check.InFile(files[0], "the pull request's author is %s, so nobody can tell who may change %s: the owners check fails closed", what, list(files)).
-		WithHelp("pass the author of the pull request itself as --author (Pipelines-as-Code >= 0.41: `{{ cel: has(body.pull_request) ? body.pull_request.user.login : (has(body.issue) ? body.issue.user.login : \"\") }}`, as .tekton/ does); the author of a push is not judged (--event push)")
+		WithHelp("pass the author of the pull request itself as --author (Pipelines-as-Code >= 0.41: `{{ cel: has(body.pull_request) ? body.pull_request.user.login : (has(body.issue) ? body.issue.user.login : '') }}`, as .tekton/ does); the author of a push is not judged (--event push)")
 }
 
 // changedFiles are the changed paths that belong to a submission: inside

@@ -232,6 +232,9 @@ func (c *Client) RunSubmission(ctx context.Context, s *catalog.Submission, opts 
 		return []check.Finding{check.InFile(f.Path, "not run in the sandbox: the Task does not decode (tekton/schema says why)").
 			WithHelp("fix the tekton/schema findings first")}
 	}
+	if s.Repo != nil && s.Repo.Config != nil {
+		opts.Egress = s.Repo.Config.EgressFor(f.Task.Name)
+	}
 	res, err := c.Run(ctx, SandboxRun(f.Task), opts)
 	return RunFindings(f, res, err, opts.withDefaults())
 }

@@ -15,8 +15,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/watch"
 	"knative.dev/pkg/apis"
+	"taskgate.dev/taskgate/pkg/config"
 	"taskgate.dev/taskgate/pkg/pipeline"
 )
 
@@ -32,6 +34,9 @@ type RunOptions struct {
 	Grace   time.Duration
 	// Keep leaves the namespace for debugging instead of deleting it.
 	Keep bool
+	// Egress is what the run's pods may reach (`.taskgate.yaml`
+	// sandbox.egress for its Task); nothing when empty.
+	Egress []config.Egress
 }
 
 func (o RunOptions) withDefaults() RunOptions {
@@ -72,7 +77,7 @@ type TaskRunResult struct {
 // the internet; the kubelet still pulls images). The returned cleanup deletes the namespace and must be
 // deferred: it runs on a fresh context, so an expired or cancelled ctx
 // (a deadline, Ctrl-C) still cleans up.
-func (c *Client) Sandbox(ctx context.Context) (string, func() error, error) {
+func (c *Client) Sandbox(ctx context.Context, egress ...config.Egress) (string, func() error, error) {
 	ns := &corev1.Namespace{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{
 		GenerateName: "taskgate-sandbox-",
 		Labels: map[string]string{
@@ -123,6 +128,9 @@ func (c *Client) Sandbox(ctx context.Context) (string, func() error, error) {
 			}}}},
 		DenyAll(),
 	}
+	if len(egress) > 0 {
+		objs = append(objs, AllowEgress(egress))
+	}
 	for _, o := range objs {
 		u, err := toUnstructured(o)
 		if err == nil {
@@ -143,6 +151,28 @@ func DenyAll() *networkingv1.NetworkPolicy {
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{}, // every pod
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+		}}
+}
+
+// AllowEgress is the NetworkPolicy that opens, beside DenyAll (policies
+// add up), exactly the configured ranges and TCP ports.
+func AllowEgress(egress []config.Egress) *networkingv1.NetworkPolicy {
+	tcp := corev1.ProtocolTCP
+	var rules []networkingv1.NetworkPolicyEgressRule
+	for _, e := range egress {
+		r := networkingv1.NetworkPolicyEgressRule{To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: e.CIDR}}}}
+		for _, p := range e.Ports {
+			port := intstr.FromInt32(int32(p))
+			r.Ports = append(r.Ports, networkingv1.NetworkPolicyPort{Protocol: &tcp, Port: &port})
+		}
+		rules = append(rules, r)
+	}
+	return &networkingv1.NetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: "taskgate-sandbox-egress"},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+			Egress:      rules,
 		}}
 }
 
@@ -192,7 +222,7 @@ func (c *Client) Run(ctx context.Context, pr *v1.PipelineRun, opts RunOptions) (
 	opts = opts.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout+opts.Grace)
 	defer cancel()
-	ns, cleanup, err := c.Sandbox(ctx)
+	ns, cleanup, err := c.Sandbox(ctx, opts.Egress...)
 	if err != nil {
 		return nil, err
 	}

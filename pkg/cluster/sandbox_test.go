@@ -20,6 +20,7 @@ import (
 	"knative.dev/pkg/apis"
 	duckv1 "knative.dev/pkg/apis/duck/v1"
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/config"
 )
 
 const checkTask = `apiVersion: tekton.dev/v1
@@ -280,5 +281,34 @@ func TestRunFindings(t *testing.T) {
 	got := RunFindings(f, &RunResult{Done: true, TaskRuns: []TaskRunResult{{Message: `violates PodSecurity "restricted:latest": (containers "prepare", "place-scripts" must set ...)`}}}, nil, RunOptions{})
 	if len(got) != 1 || !strings.Contains(got[0].Help, "set-security-context") {
 		t.Errorf("injected containers: %v", got)
+	}
+}
+
+// Egress the maintainers allow a Task opens exactly those ranges and TCP
+// ports, beside the default-deny policy.
+func TestSandboxEgress(t *testing.T) {
+	c, dyn := fakeCluster(t)
+	ns, cleanup, err := c.Sandbox(context.Background(), config.Egress{Task: "icr-scan", CIDR: "203.0.113.0/24", Ports: []int{443}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	gvr := schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}
+	if _, err := dyn.Tracker().Get(gvr, ns, "taskgate-sandbox-deny-all"); err != nil {
+		t.Errorf("no default-deny policy beside the egress one: %v", err)
+	}
+	u, err := dyn.Tracker().Get(gvr, ns, "taskgate-sandbox-egress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pol networkingv1.NetworkPolicy
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.(*unstructured.Unstructured).Object, &pol); err != nil {
+		t.Fatal(err)
+	}
+	e := pol.Spec.Egress
+	if len(pol.Spec.PolicyTypes) != 1 || pol.Spec.PolicyTypes[0] != networkingv1.PolicyTypeEgress || len(pol.Spec.Ingress) != 0 ||
+		len(e) != 1 || len(e[0].To) != 1 || e[0].To[0].IPBlock == nil || e[0].To[0].IPBlock.CIDR != "203.0.113.0/24" ||
+		len(e[0].Ports) != 1 || e[0].Ports[0].Port.IntValue() != 443 || *e[0].Ports[0].Protocol != corev1.ProtocolTCP {
+		t.Errorf("egress policy: %+v", pol.Spec)
 	}
 }

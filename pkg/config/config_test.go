@@ -40,3 +40,27 @@ func TestLoad(t *testing.T) {
 		t.Errorf("%+v %v", c, err)
 	}
 }
+
+func TestSandboxEgress(t *testing.T) {
+	c, err := Parse([]byte("sandbox:\n  egress:\n    - {task: icr-scan, cidr: 203.0.113.0/24, ports: [443, 8443]}\n    - {task: other, cidr: 2001:db8::/32, ports: [443]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.EgressFor("icr-scan"); len(got) != 1 || got[0].CIDR != "203.0.113.0/24" || len(got[0].Ports) != 2 {
+		t.Errorf("icr-scan: %+v", got)
+	}
+	if got := c.EgressFor("hello"); len(got) != 0 {
+		t.Errorf("a Task nobody allowed gets %+v", got)
+	}
+	for bad, want := range map[string]string{
+		"sandbox:\n  egress:\n    - {cidr: 203.0.113.0/24, ports: [443]}\n":                  "name the Task",
+		"sandbox:\n  egress:\n    - {task: t, cidr: api.partner.example, ports: [443]}\n":    "not an address range",
+		"sandbox:\n  egress:\n    - {task: t, cidr: 203.0.113.0/24}\n":                       "list the TCP ports",
+		"sandbox:\n  egress:\n    - {task: t, cidr: 203.0.113.0/24, ports: [0]}\n":           "port 0",
+		"sandbox:\n  egress:\n    - {task: t, cidr: 203.0.113.0/24, ports: [443], udp: 1}\n": "udp",
+	} {
+		if _, err := Parse([]byte(bad)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: want an error with %q, got %v", bad, want, err)
+		}
+	}
+}

@@ -11,9 +11,9 @@ import (
 	"syscall"
 	"time"
 
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/cluster"
+	"taskgate.dev/taskgate/pkg/gate"
 	"taskgate.dev/taskgate/pkg/report"
 )
 
@@ -66,24 +66,14 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	if *namespace != "" {
 		client.Namespace = *namespace
 	}
-	repo, err := catalog.Open(root)
+	// With a change, .taskgate.yaml is read as of its base: a pull request
+	// cannot open the sandbox's network (sandbox.egress) for itself.
+	plan, err := gate.Prepare(gate.Options{Root: root, ChangedFrom: *changedFrom, ConfigFromBase: *changedFrom != ""})
 	if err != nil {
 		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
 		return exitUsage
 	}
-	subs, err := repo.Discover()
-	if err != nil {
-		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
-		return exitUsage
-	}
-	if *changedFrom != "" {
-		change, err := repo.ChangedFrom(*changedFrom)
-		if err != nil {
-			fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
-			return exitUsage
-		}
-		subs = change.Touched(subs)
-	}
+	subs := plan.Submissions
 	if len(subs) == 0 {
 		fmt.Fprintf(stderr, "taskgate dry-run: no submission to check under %s\n", root)
 	}
@@ -98,7 +88,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	if *run {
 		checks = append(checks, cluster.RunCheck(ctx, client, cluster.RunOptions{Timeout: *timeout}))
 	}
-	settings, err := check.Resolve(repo.Config, append(check.All(), checks...))
+	settings, err := check.Resolve(plan.Repo.Config, append(check.All(), checks...))
 	if err != nil {
 		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
 		return exitUsage

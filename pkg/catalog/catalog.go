@@ -5,6 +5,8 @@
 package catalog
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -59,16 +61,36 @@ type Submission struct {
 	Files  []string // repo-relative files of the version directory (recursive)
 	Owners *Owners  // OWNERS of the version or of the task directory, nil if none
 	Readme string   // repo-relative README.md of the version (or task) directory, "" if none
+	// ReadmeBlank: the README holds only white space (one refused by the
+	// loader's rules is an input/limits problem instead).
+	ReadmeBlank bool
 
-	// Problems found while discovering (symlinks out of the repository).
+	// Problems found while discovering (symlinks, files refused unread).
 	Problems []manifest.Problem
+	// Refused is a symlink where a submission directory would be: nothing
+	// of it was read, only its input/limits finding is reported.
+	Refused bool
 }
 
 // ID names the submission in reports: partners/hello/0.1.
 func (s *Submission) ID() string { return s.Dir }
 
+// Option changes how Open prepares a repository.
+type Option func(*openOptions)
+
+type openOptions struct{ configRev string }
+
+// ConfigAt reads the configuration as it was at the merge base of rev and
+// HEAD (`validate --config-from-base`): the working tree's .taskgate.yaml
+// is never opened, so a change cannot switch rules off for itself.
+func ConfigAt(rev string) Option { return func(o *openOptions) { o.configRev = rev } }
+
 // Open prepares a repository for discovery: configuration and CODEOWNERS.
-func Open(root string) (*Repo, error) {
+func Open(root string, opts ...Option) (*Repo, error) {
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err
@@ -80,11 +102,15 @@ func Open(root string) (*Repo, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", root)
 	}
-	cfg, err := config.Load(abs)
+	r := &Repo{Root: abs, Limits: manifest.DefaultLimits}
+	if o.configRev == "" {
+		r.Config, err = config.Load(abs)
+	} else {
+		r.Config, err = r.configAt(o.configRev)
+	}
 	if err != nil {
 		return nil, err
 	}
-	r := &Repo{Root: abs, Config: cfg, Limits: manifest.DefaultLimits}
 	r.CodeOwners, err = loadCodeOwners(r)
 	if err != nil {
 		return nil, err
@@ -92,24 +118,66 @@ func Open(root string) (*Repo, error) {
 	return r, nil
 }
 
+// configAt reads the configuration at the merge base of rev and HEAD; none
+// there is an empty configuration.
+func (r *Repo) configAt(rev string) (*config.Config, error) {
+	if strings.HasPrefix(rev, "-") {
+		return nil, fmt.Errorf("%q: not a revision", rev)
+	}
+	base, err := r.git("merge-base", rev, "HEAD")
+	if err != nil {
+		return nil, fmt.Errorf("%s as of %s: %v", config.FileName, rev, err)
+	}
+	base = strings.TrimSpace(base)
+	data, err := r.ShowAt(base, config.FileName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &config.Config{}, nil
+	}
+	if err == nil {
+		var cfg *config.Config
+		if cfg, err = config.Parse(data); err == nil {
+			return cfg, nil
+		}
+	}
+	return nil, fmt.Errorf("%v (as of %s, the merge base with %s)", err, short(base), rev)
+}
+
+func short(rev string) string {
+	if len(rev) > 12 {
+		return rev[:12]
+	}
+	return rev
+}
+
 // Discover lists every submission in the repository, sorted by directory.
+// A symlink where a layout, task or version directory would be is never
+// followed: it becomes a refused submission carrying the finding.
 func (r *Repo) Discover() ([]*Submission, error) {
 	var subs []*Submission
 	for _, layout := range Layouts {
+		if isSymlink(r.abs(layout)) {
+			subs = append(subs, r.refused(layout, "", "", layout))
+			continue
+		}
 		names, err := r.readDir(layout)
 		if err != nil {
 			return nil, err
 		}
 		for _, name := range names {
-			if !name.IsDir() {
+			taskDir := path.Join(layout, name.Name())
+			switch {
+			case name.Type()&fs.ModeSymlink != 0:
+				subs = append(subs, r.refused(layout, name.Name(), "", taskDir))
+				continue
+			case !name.IsDir():
 				continue
 			}
-			versions, err := r.readDir(path.Join(layout, name.Name()))
+			versions, err := r.readDir(taskDir)
 			if err != nil {
 				return nil, err
 			}
 			for _, v := range versions {
-				if v.IsDir() {
+				if v.IsDir() || v.Type()&fs.ModeSymlink != 0 {
 					subs = append(subs, r.load(layout, name.Name(), v.Name()))
 				}
 			}
@@ -151,43 +219,48 @@ func isLayout(s string) bool {
 	return false
 }
 
-// entry is a directory entry with symlinks that stay inside the
-// repository resolved.
-type entry struct {
-	name  string
-	isDir bool
+func (r *Repo) abs(rel string) string { return filepath.Join(r.Root, filepath.FromSlash(rel)) }
+
+func isSymlink(abs string) bool {
+	st, err := os.Lstat(abs)
+	return err == nil && st.Mode()&fs.ModeSymlink != 0
 }
 
-func (e entry) Name() string { return e.name }
-func (e entry) IsDir() bool  { return e.isDir }
-
-// readDir lists a repo-relative directory; missing directories are empty.
-// Symlinks are followed only while they stay inside the repository.
-func (r *Repo) readDir(rel string) ([]entry, error) {
-	des, err := os.ReadDir(filepath.Join(r.Root, filepath.FromSlash(rel)))
+// readDir lists a repo-relative directory without following any symlink
+// in it; missing directories are empty.
+func (r *Repo) readDir(rel string) ([]fs.DirEntry, error) {
+	des, err := os.ReadDir(r.abs(rel))
 	if os.IsNotExist(err) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	var out []entry
-	for _, de := range des {
-		e := entry{name: de.Name(), isDir: de.IsDir()}
-		if de.Type()&fs.ModeSymlink != 0 {
-			abs, err := manifest.Resolve(r.Root, path.Join(rel, de.Name()))
-			if err != nil {
-				continue // reported by the submission that contains it
-			}
-			st, err := os.Stat(abs)
-			e.isDir = err == nil && st.IsDir()
-		}
-		out = append(out, e)
-	}
-	return out, nil
+	return des, err
 }
 
+// symlinkHelp is how to fix a symlinked directory.
+const symlinkHelp = "commit the directory itself: the gate never follows a symlinked directory (it could point outside the repository, at another partner's Task, or at itself)"
+
+// refused is the submission a symlinked directory stands where (link is
+// the symlink, repo-relative): it holds nothing but the finding, so a link
+// is never silently skipped and never followed.
+func (r *Repo) refused(layout, name, version, link string) *Submission {
+	s := &Submission{Repo: r, Layout: layout, Name: name, Version: version, Dir: link, TaskPath: link, Refused: true}
+	target, _ := os.Readlink(r.abs(link))
+	s.Problems = append(s.Problems, manifest.Problem{Path: link, Rule: manifest.RuleLimits, Line: 1, Column: 1,
+		Message: fmt.Sprintf("%s is a symlink (to %s), not a directory: it is not followed, so nothing in it is checked", link, target),
+		Help:    symlinkHelp})
+	return s
+}
+
+// maxFiles bounds the files of one submission (the largest in the corpus
+// has a few dozen).
+const maxFiles = 1000
+
 func (r *Repo) load(layout, name, version string) *Submission {
+	for _, link := range []string{layout, path.Join(layout, name), path.Join(layout, name, version)} {
+		if isSymlink(r.abs(link)) {
+			return r.refused(layout, name, version, link)
+		}
+	}
 	s := &Submission{Repo: r, Layout: layout, Name: name, Version: version}
 	s.Dir = path.Join(layout, name, version)
 	s.TaskPath = path.Join(s.Dir, name+".yaml")
@@ -206,54 +279,82 @@ func (r *Repo) load(layout, name, version string) *Submission {
 	}
 	taskDir := path.Join(layout, name)
 	for _, dir := range []string{s.Dir, taskDir} {
-		if s.Owners == nil && r.isFile(path.Join(dir, "OWNERS")) {
-			s.Owners = loadOwners(r, path.Join(dir, "OWNERS"))
+		if p := path.Join(dir, "OWNERS"); s.Owners == nil && r.exists(p) {
+			var refused *manifest.ReadError
+			if s.Owners, refused = loadOwners(r, p); refused != nil {
+				s.Problems = append(s.Problems, readProblem(refused))
+			}
 		}
-		if s.Readme == "" && r.isFile(path.Join(dir, "README.md")) {
-			s.Readme = path.Join(dir, "README.md")
+		if p := path.Join(dir, "README.md"); s.Readme == "" && r.exists(p) {
+			s.Readme = p
+			data, err := manifest.ReadFile(r.Root, p, r.Limits.MaxFileBytes)
+			if err != nil {
+				s.Problems = append(s.Problems, readProblem(err.(*manifest.ReadError)))
+			}
+			s.ReadmeBlank = err == nil && len(bytes.TrimSpace(data)) == 0
 		}
 	}
 	return s
 }
 
-// walkFiles records every regular file under dir; symlinks that leave
-// the repository become input/limits problems and are not followed.
-func (s *Submission) walkFiles(dir string) {
-	entries, err := os.ReadDir(filepath.Join(s.Repo.Root, filepath.FromSlash(dir)))
-	if err != nil {
-		return
-	}
-	for _, de := range entries {
-		rel := path.Join(dir, de.Name())
-		isDir := de.IsDir()
-		if de.Type()&fs.ModeSymlink != 0 {
-			abs, err := manifest.Resolve(s.Repo.Root, rel)
-			if err != nil {
-				s.Problems = append(s.Problems, manifest.Problem{Path: rel, Rule: manifest.RuleLimits, Line: 1, Column: 1,
-					Message: fmt.Sprintf("%s: %v", rel, err),
-					Help:    "replace the symlink by the file itself: a submission holds regular files inside the repository"})
-				continue
-			}
-			st, err := os.Stat(abs)
-			isDir = err == nil && st.IsDir()
-		}
-		if isDir {
-			if strings.Count(rel, "/") < 8 { // bounded: symlink loops inside the repo end here
-				s.walkFiles(rel)
-			}
-			continue
-		}
-		s.Files = append(s.Files, rel)
-	}
+func readProblem(e *manifest.ReadError) manifest.Problem {
+	return manifest.Problem{Path: e.Path, Rule: manifest.RuleLimits, Line: 1, Column: 1, Message: e.Message, Help: e.Help}
 }
 
-func (r *Repo) isFile(rel string) bool {
-	abs, err := manifest.Resolve(r.Root, rel)
-	if err != nil {
-		return false
+// walkFiles records every file under dir. It never follows a symlink: one
+// to a directory, or leaving the repository, is an input/limits problem;
+// one to a file inside the repository is kept (the loader reads it under
+// its rules).
+func (s *Submission) walkFiles(dir string) {
+	problem := func(rel, help, format string, args ...any) {
+		s.Problems = append(s.Problems, manifest.Problem{Path: rel, Rule: manifest.RuleLimits, Line: 1, Column: 1,
+			Message: fmt.Sprintf(format, args...), Help: help})
 	}
-	st, err := os.Stat(abs)
-	return err == nil && st.Mode().IsRegular()
+	full := false
+	var walk func(dir string)
+	walk = func(dir string) {
+		entries, err := os.ReadDir(s.Repo.abs(dir))
+		if err != nil {
+			return
+		}
+		for _, de := range entries {
+			rel := path.Join(dir, de.Name())
+			if de.Type()&fs.ModeSymlink != 0 {
+				abs, err := manifest.Resolve(s.Repo.Root, rel)
+				if err != nil {
+					problem(rel, "replace the symlink by the file itself: a submission holds regular files inside the repository", "%s: %v", rel, err)
+					continue
+				}
+				if st, err := os.Stat(abs); err == nil && st.IsDir() {
+					target, _ := os.Readlink(s.Repo.abs(rel))
+					problem(rel, symlinkHelp, "%s is a symlink to a directory (%s): it is not followed, so nothing in it is checked", rel, target)
+					continue
+				}
+			}
+			if de.IsDir() {
+				walk(rel)
+				continue
+			}
+			if full {
+				return
+			}
+			if len(s.Files) == maxFiles {
+				full = true
+				problem(dir, "keep a submission to its Task, README.md, OWNERS and a few tests or samples",
+					"the submission holds more than %d files: the rest (from %s on) are not checked", maxFiles, rel)
+				return
+			}
+			s.Files = append(s.Files, rel)
+		}
+	}
+	walk(dir)
+}
+
+// exists says whether a repo-relative path names something (a symlink
+// included: reading it decides whether it is acceptable).
+func (r *Repo) exists(rel string) bool {
+	_, err := os.Lstat(r.abs(rel))
+	return err == nil
 }
 
 func contains(list []string, s string) bool {

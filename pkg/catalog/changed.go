@@ -65,15 +65,15 @@ func (r *Repo) git(args ...string) (string, error) {
 }
 
 // Touched keeps the submissions a change touches: a file inside the
-// version directory, or the task's OWNERS/README (which belong to every
-// version). A version whose directory was deleted entirely is not
+// version directory (or the directory itself, when it is a symlink), or
+// the task's OWNERS/README (which belong to every version). A version whose directory was deleted entirely is not
 // returned here; revocation checks handle deletions.
 func (c *Change) Touched(subs []*Submission) []*Submission {
 	var out []*Submission
 	for _, s := range subs {
 		taskDir := path.Join(s.Layout, s.Name)
 		for _, p := range c.Paths {
-			if strings.HasPrefix(p, s.Dir+"/") || path.Dir(p) == taskDir {
+			if p == s.Dir || strings.HasPrefix(p, s.Dir+"/") || path.Dir(p) == taskDir {
 				out = append(out, s)
 				break
 			}

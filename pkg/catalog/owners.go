@@ -3,7 +3,10 @@ package catalog
 import (
 	"bufio"
 	"bytes"
-	"os"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"regexp"
 	"strings"
 
@@ -22,16 +25,15 @@ type Owners struct {
 	Empty     bool
 }
 
-func loadOwners(r *Repo, rel string) *Owners {
-	abs, err := manifest.Resolve(r.Root, rel)
+// loadOwners reads an OWNERS file under the loader's rules; one refused
+// (a symlink out, a device, too large) owns nothing, and the refusal is
+// kept as a problem of the submission.
+func loadOwners(r *Repo, rel string) (*Owners, *manifest.ReadError) {
+	data, err := manifest.ReadFile(r.Root, rel, r.Limits.MaxFileBytes)
 	if err != nil {
-		return &Owners{Path: rel, Empty: true}
+		return &Owners{Path: rel, Empty: true}, err.(*manifest.ReadError)
 	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return &Owners{Path: rel, Empty: true}
-	}
-	return ParseOwners(rel, data)
+	return ParseOwners(rel, data), nil
 }
 
 // ParseOwners parses OWNERS text: Prow's
@@ -46,7 +48,7 @@ func ParseOwners(rel string, data []byte) *Owners {
 		Approvers []string `yaml:"approvers"`
 		Reviewers []string `yaml:"reviewers"`
 	}
-	if len(data) < 1<<20 && yaml.Unmarshal(data, &prow) == nil && len(prow.Approvers)+len(prow.Reviewers) > 0 {
+	if len(data) <= 1<<20 && yaml.Unmarshal(data, &prow) == nil && len(prow.Approvers)+len(prow.Reviewers) > 0 {
 		o.Approvers, o.Reviewers, o.Parsed = prow.Approvers, prow.Reviewers, true
 	}
 	return o
@@ -72,16 +74,12 @@ var codeOwnersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWN
 
 func loadCodeOwners(r *Repo) (*CodeOwners, error) {
 	for _, rel := range codeOwnersPaths {
-		if !r.isFile(rel) {
+		data, err := manifest.ReadFile(r.Root, rel, r.Limits.MaxFileBytes)
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		abs, err := manifest.Resolve(r.Root, rel)
 		if err != nil {
-			return nil, err
-		}
-		data, err := os.ReadFile(abs)
-		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%v (%s)", err, err.(*manifest.ReadError).Help)
 		}
 		return ParseCodeOwners(rel, data), nil
 	}
@@ -126,38 +124,107 @@ func (co *CodeOwners) OwnersOf(rel string) *CodeOwnersRule {
 	return hit
 }
 
-// codeOwnersRegexp translates a gitignore-style CODEOWNERS pattern.
+// codeOwnersRegexp translates a CODEOWNERS pattern as GitHub documents
+// it: gitignore syntax where a leading `/` or a `/` inside anchors the
+// pattern at the root, `dir/` matches everything below dir, `**` any
+// number of directories, and a last segment `*` (`docs/*`) files directly
+// inside only, not nested ones. `\` escapes the next character (`\#`);
+// character ranges do not exist in CODEOWNERS, so `[` is literal. Patterns
+// are matched rune by rune: a non-ASCII name is one character.
 func codeOwnersRegexp(p string) string {
 	anchored := strings.HasPrefix(p, "/") || strings.Contains(strings.TrimSuffix(p, "/"), "/")
 	p = strings.TrimPrefix(p, "/")
 	dirOnly := strings.HasSuffix(p, "/")
 	p = strings.TrimSuffix(p, "/")
+	directOnly := !dirOnly && (p == "*" || strings.HasSuffix(p, "/*")) && !strings.HasSuffix(p, "**")
 	var b strings.Builder
 	if anchored {
 		b.WriteString("^")
 	} else {
 		b.WriteString("(^|/)")
 	}
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; {
-		case strings.HasPrefix(p[i:], "**/"):
+	rs := []rune(p)
+	for i := 0; i < len(rs); i++ {
+		switch c := rs[i]; {
+		case c == '*' && i+1 < len(rs) && rs[i+1] == '*' && i+2 < len(rs) && rs[i+2] == '/':
 			b.WriteString("(.*/)?")
 			i += 2
-		case strings.HasPrefix(p[i:], "**"):
+		case c == '*' && i+1 < len(rs) && rs[i+1] == '*':
 			b.WriteString(".*")
 			i++
 		case c == '*':
 			b.WriteString("[^/]*")
 		case c == '?':
 			b.WriteString("[^/]")
+		case c == '\\' && i+1 < len(rs):
+			i++
+			b.WriteString(regexp.QuoteMeta(string(rs[i])))
 		default:
 			b.WriteString(regexp.QuoteMeta(string(c)))
 		}
 	}
-	if dirOnly {
+	switch {
+	case dirOnly:
 		b.WriteString("/.*$")
-	} else {
+	case directOnly:
+		b.WriteString("$")
+	default:
 		b.WriteString("(/.*)?$")
 	}
 	return b.String()
+}
+
+// AliasesFile is Prow's OWNERS_ALIASES at the repository root.
+const AliasesFile = "OWNERS_ALIASES"
+
+// Aliases are Prow's OWNERS_ALIASES (`aliases: {name: [login, ...]}`): an
+// OWNERS approver or reviewer that names an alias stands for its members.
+type Aliases map[string][]string
+
+// ParseAliases decodes OWNERS_ALIASES strictly: a misspelt key would
+// silently leave an alias empty.
+func ParseAliases(data []byte) (Aliases, error) {
+	if len(data) > 1<<20 {
+		return nil, fmt.Errorf("%s: larger than 1 MiB", AliasesFile)
+	}
+	var doc struct {
+		Aliases map[string][]string `yaml:"aliases"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %v (want `aliases: {name: [login, ...]}`)", AliasesFile, err)
+	}
+	out := Aliases{}
+	for name, members := range doc.Aliases {
+		out[strings.ToLower(name)] = members
+	}
+	return out, nil
+}
+
+// Expand replaces every alias among names by its members (Prow compares
+// aliases case-insensitively); other names are kept.
+func (a Aliases) Expand(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if members, ok := a[strings.ToLower(strings.TrimSpace(n))]; ok {
+			out = append(out, members...)
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// AliasesAt reads OWNERS_ALIASES as a revision had it; none there is no
+// alias.
+func (r *Repo) AliasesAt(rev string) (Aliases, error) {
+	data, err := r.ShowAt(rev, AliasesFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Aliases{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseAliases(data)
 }

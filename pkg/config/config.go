@@ -9,10 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"os"
-	"path/filepath"
+	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
+	"taskgate.dev/taskgate/pkg/manifest"
 )
 
 // FileName is looked up at the repository root.
@@ -28,11 +29,14 @@ const FileName = ".taskgate.yaml"
 //	sandbox:
 //	  egress:
 //	    - {task: icr-scan, cidr: 203.0.113.0/24, ports: [443]}
+//	waivers:
+//	  - {task: hello, versions: ["0.1"], rule: privilege/privileged, reason: "builds images with buildah", expires: 2027-06-30}
 type Config struct {
 	Disable  []string          `yaml:"disable"`
 	Severity map[string]string `yaml:"severity"`
 	Images   Images            `yaml:"images"`
 	Sandbox  Sandbox           `yaml:"sandbox"`
+	Waivers  []Waiver          `yaml:"waivers"`
 }
 
 // Sandbox holds what a sandboxed run (`dry-run --run`) may reach: nothing,
@@ -81,6 +85,36 @@ func (s Sandbox) validate() error {
 	return nil
 }
 
+// Waiver is the maintainers' decision that one rule does not apply to some
+// versions of one Task, for a reason and until a date. Only waivers (read
+// from the base branch) may switch off a rule a Task cannot skip itself.
+type Waiver struct {
+	Task     string   `yaml:"task"`     // the task directory (hello), or layout/task (partners/hello)
+	Versions []string `yaml:"versions"` // version directories; "*" is every version
+	Rule     string   `yaml:"rule"`
+	Reason   string   `yaml:"reason"`
+	Expires  string   `yaml:"expires"` // YYYY-MM-DD (or RFC 3339): from then on the rule runs again
+
+	Line  int       `yaml:"-"` // where the waiver is written in FileName
+	Until time.Time `yaml:"-"` // Expires parsed
+}
+
+// Covers says whether the waiver names a submission (layout/task/version).
+func (w *Waiver) Covers(layout, task, version string) bool {
+	if w.Task != task && w.Task != layout+"/"+task {
+		return false
+	}
+	for _, v := range w.Versions {
+		if v == "*" || v == version {
+			return true
+		}
+	}
+	return false
+}
+
+// Expired says whether the waiver no longer applies at now.
+func (w *Waiver) Expired(now time.Time) bool { return !now.Before(w.Until) }
+
 // Images holds the settings of the image/* rules.
 type Images struct {
 	// AllowedRegistries are registry hosts or repository prefixes; empty
@@ -88,14 +122,19 @@ type Images struct {
 	AllowedRegistries []string `yaml:"allowedRegistries"`
 }
 
-// Load reads root/.taskgate.yaml; a missing file is an empty Config.
+// MaxBytes bounds the configuration file.
+const MaxBytes = 1 << 20
+
+// Load reads root/.taskgate.yaml under the loader's rules (inside the
+// repository, a regular file, at most MaxBytes); a missing file is an
+// empty Config.
 func Load(root string) (*Config, error) {
-	data, err := os.ReadFile(filepath.Join(root, FileName))
+	data, err := manifest.ReadFile(root, FileName, MaxBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Config{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%v (%s)", err, err.(*manifest.ReadError).Help)
 	}
 	return Parse(data)
 }
@@ -103,7 +142,7 @@ func Load(root string) (*Config, error) {
 // Parse decodes a configuration strictly: a misspelt key is an error, not
 // a setting silently ignored.
 func Parse(data []byte) (*Config, error) {
-	if len(data) > 1<<20 {
+	if len(data) > MaxBytes {
 		return nil, fmt.Errorf("%s: larger than 1 MiB", FileName)
 	}
 	c := &Config{}
@@ -115,5 +154,56 @@ func Parse(data []byte) (*Config, error) {
 	if err := c.Sandbox.validate(); err != nil {
 		return nil, err
 	}
+	if len(c.Waivers) > 0 {
+		if err := c.checkWaivers(data); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// checkWaivers requires every field of every waiver and records where
+// each is written. Rule ids are checked against the registry by the
+// caller (check.Resolve).
+func (c *Config) checkWaivers(data []byte) error {
+	var doc struct {
+		Waivers []yaml.Node `yaml:"waivers"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %v", FileName, err)
+	}
+	for i := range c.Waivers {
+		w := &c.Waivers[i]
+		if i < len(doc.Waivers) {
+			w.Line = doc.Waivers[i].Line
+		}
+		bad := func(format string, args ...any) error {
+			return fmt.Errorf("%s:%d: waivers[%d]: %s (a waiver is {task, versions, rule, reason, expires})", FileName, w.Line, i, fmt.Sprintf(format, args...))
+		}
+		switch {
+		case strings.TrimSpace(w.Task) == "":
+			return bad("no task")
+		case len(w.Versions) == 0:
+			return bad(`no versions (name them, or "*" for every version)`)
+		case strings.TrimSpace(w.Rule) == "":
+			return bad("no rule")
+		case strings.TrimSpace(w.Reason) == "":
+			return bad("no reason: reviewers and partners read why the rule does not apply")
+		case strings.TrimSpace(w.Expires) == "":
+			return bad("no expires date: a waiver is reviewed again when it expires")
+		}
+		for _, v := range w.Versions {
+			if strings.TrimSpace(v) == "" {
+				return bad("an empty version")
+			}
+		}
+		t, err := time.Parse(time.DateOnly, w.Expires)
+		if err != nil {
+			if t, err = time.Parse(time.RFC3339, w.Expires); err != nil {
+				return bad("expires %q is not a date (YYYY-MM-DD) or an RFC 3339 time", w.Expires)
+			}
+		}
+		w.Until = t
+	}
+	return nil
 }

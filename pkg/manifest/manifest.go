@@ -11,8 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -107,38 +105,10 @@ func (f *File) problem(rule string, line, col int, help, format string, args ...
 // the repository, directly or through symlinks, are refused unread.
 func Load(repo, rel string, lim Limits) *File {
 	f := &File{Path: filepath.ToSlash(filepath.Clean(rel))}
-	abs, err := Resolve(repo, rel)
+	data, err := ReadFile(repo, rel, lim.MaxFileBytes)
 	if err != nil {
-		f.problem(RuleLimits, 1, 1, "keep every file of the submission inside the repository as a regular file (no symlinks out, no `..`)", "%v", err)
-		return f
-	}
-	// stat before open: opening a FIFO or a device would block or never end
-	if st, err := os.Stat(abs); err != nil || !st.Mode().IsRegular() {
-		f.problem(RuleLimits, 1, 1, "make the file a readable regular file", "not a regular file")
-		return f
-	}
-	fh, err := os.Open(abs)
-	if err != nil {
-		f.problem(RuleLimits, 1, 1, "make the file a readable regular file", "cannot read the file: %v", err)
-		return f
-	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		f.problem(RuleLimits, 1, 1, "make the file a readable regular file", "not a regular file")
-		return f
-	}
-	if st.Size() > lim.MaxFileBytes {
-		f.problem(RuleLimits, 1, 1, "split the resource or move large content (scripts, data) into an image", "the file is %d bytes, over the %d-byte limit", st.Size(), lim.MaxFileBytes)
-		return f
-	}
-	data, err := io.ReadAll(io.LimitReader(fh, lim.MaxFileBytes+1))
-	if err != nil {
-		f.problem(RuleLimits, 1, 1, "make the file a readable regular file", "cannot read the file: %v", err)
-		return f
-	}
-	if int64(len(data)) > lim.MaxFileBytes {
-		f.problem(RuleLimits, 1, 1, "split the resource or move large content into an image", "the file is over the %d-byte limit", lim.MaxFileBytes)
+		re := err.(*ReadError)
+		f.problem(RuleLimits, 1, 1, re.Help, "%s", re.Message)
 		return f
 	}
 	f.parse(data, lim)
@@ -163,7 +133,7 @@ func Resolve(repo, rel string) (string, error) {
 		return "", fmt.Errorf("path %q is absolute: only paths inside the repository are read", rel)
 	}
 	clean := filepath.Clean(rel)
-	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+	if escapes(clean) {
 		return "", fmt.Errorf("path %q leaves the repository", rel)
 	}
 	root, err := filepath.EvalSymlinks(repo)

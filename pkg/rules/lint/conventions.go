@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"os"
 	"strconv"
 	"strings"
 
@@ -84,12 +83,4 @@ spec:
 		}
 		return out
 	},
-}
-
-func isBlank(abs string) (bool, error) {
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return false, err
-	}
-	return strings.TrimSpace(string(data)) == "", nil
 }

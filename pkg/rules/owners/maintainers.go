@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 	"taskgate.dev/taskgate/pkg/catalog"
+	"taskgate.dev/taskgate/pkg/manifest"
 )
 
 // norm compares logins as GitHub does: case-insensitively, with or
@@ -129,11 +130,13 @@ func readMaintainersFile(r *catalog.Repo, arg string, st os.FileInfo, statErr er
 		}
 		return data, nil
 	}
+	if inside {
+		return manifest.ReadFile(r.Root, rel, 1<<20)
+	}
 	if statErr != nil {
 		return nil, statErr
 	}
-	if !st.Mode().IsRegular() || st.Size() > 1<<20 {
-		return nil, fmt.Errorf("not a regular file under 1 MiB")
-	}
-	return os.ReadFile(arg)
+	// the maintainers' own file (a ConfigMap mount is a symlink into its
+	// directory): read under the loader's rules relative to its directory
+	return manifest.ReadFile(filepath.Dir(abs), filepath.Base(abs), 1<<20)
 }

@@ -11,7 +11,6 @@ package owners
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"regexp"
 	"sort"
@@ -143,7 +142,7 @@ func changedFiles(s *catalog.Submission) []string {
 	taskDir := path.Join(s.Layout, s.Name)
 	var out []string
 	for _, p := range s.Repo.Change.Paths {
-		if strings.HasPrefix(p, s.Dir+"/") || path.Dir(p) == taskDir {
+		if p == s.Dir || strings.HasPrefix(p, s.Dir+"/") || path.Dir(p) == taskDir {
 			out = append(out, p)
 		}
 	}
@@ -289,14 +288,12 @@ func authorityOf(s *catalog.Submission) (*authority, error) {
 		// a new Task: its author writes the first OWNERS, which must name them
 		a.isNew = true
 		for _, c := range candidates {
-			if abs, err := manifest.Resolve(r.Root, c); err == nil {
-				if data, err := os.ReadFile(abs); err == nil {
-					a.lists = append(a.lists, catalog.ParseOwners(c, data))
-					break
-				}
+			if data, err := manifest.ReadFile(r.Root, c, r.Limits.MaxFileBytes); err == nil {
+				a.lists = append(a.lists, catalog.ParseOwners(c, data))
+				break
 			}
 		}
-		return a, nil
+		return a, a.expandAliases(r)
 	}
 	var paths []string
 	for _, c := range candidates {
@@ -319,7 +316,21 @@ func authorityOf(s *catalog.Submission) (*authority, error) {
 		}
 		a.lists = append(a.lists, catalog.ParseOwners(p, data))
 	}
-	return a, nil
+	return a, a.expandAliases(r)
+}
+
+// expandAliases replaces Prow aliases in the owner lists by their members,
+// as OWNERS_ALIASES had them at the merge base: a change cannot add its
+// author to an alias for itself.
+func (a *authority) expandAliases(r *catalog.Repo) error {
+	aliases, err := r.AliasesAt(r.Change.Base)
+	if err != nil {
+		return err
+	}
+	for _, o := range a.lists {
+		o.Approvers, o.Reviewers = aliases.Expand(o.Approvers), aliases.Expand(o.Reviewers)
+	}
+	return nil
 }
 
 func (a *authority) approves(m *catalog.Maintainers, author string) bool {

@@ -6,9 +6,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/config"
+	"taskgate.dev/taskgate/pkg/manifest"
 )
 
 // SkipAnnotation lets a Task skip rules, with a mandatory reason:
@@ -21,7 +23,10 @@ type Status struct {
 	Errors   int
 	Warnings int
 	Infos    int
-	Skipped  string // why the check did not run (disabled, skip annotation)
+	Skipped  string // why the check did not run (disabled, skip annotation, waiver)
+	// Waiver is the maintainers' waiver the check did not run under; its
+	// status is "waived", never "passed".
+	Waiver *config.Waiver
 }
 
 // SubmissionResult is everything the gate says about one submission.
@@ -106,6 +111,18 @@ func Sort(fs []Finding) {
 type Settings struct {
 	disabled map[string]bool
 	severity map[string]Severity
+	waivers  []*config.Waiver
+}
+
+// waiverFor returns the waiver in effect for a rule on a submission, or
+// nil; an expired waiver is not (config/waiver reports it).
+func (set *Settings) waiverFor(s *catalog.Submission, rule string, now time.Time) *config.Waiver {
+	for _, w := range set.waivers {
+		if w.Rule == rule && w.Covers(s.Layout, s.Name, s.Version) && !w.Expired(now) {
+			return w
+		}
+	}
+	return nil
 }
 
 // Resolve checks a repository configuration against the checks: naming a
@@ -140,6 +157,16 @@ func Resolve(cfg *config.Config, checks []*Check) (*Settings, error) {
 		}
 		s.severity[id] = sev
 	}
+	for i := range cfg.Waivers {
+		w := &cfg.Waivers[i]
+		switch {
+		case !known[w.Rule]:
+			return nil, fmt.Errorf("%s:%d: waivers: unknown rule %q (see `taskgate rules`)", config.FileName, w.Line, w.Rule)
+		case strings.HasPrefix(w.Rule, "config/"):
+			return nil, fmt.Errorf("%s:%d: waivers: %s judges the configuration and the Tasks' annotations and cannot be waived; waive the rule they are about", config.FileName, w.Line, w.Rule)
+		}
+		s.waivers = append(s.waivers, w)
+	}
 	return s, nil
 }
 
@@ -152,17 +179,25 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 	}
 	res := &Result{Checks: checks, Submissions: make([]SubmissionResult, len(subs))}
 	type job struct{ s, c int }
+	now := time.Now()
 	found := make([][][]Finding, len(subs))
 	skipped := make([][]string, len(subs))
+	waived := make([][]*config.Waiver, len(subs))
 	for i, s := range subs {
 		found[i] = make([][]Finding, len(checks))
 		skipped[i] = make([]string, len(checks))
+		waived[i] = make([]*config.Waiver, len(checks))
 		skips := Skips(s)
 		for j, c := range checks {
-			switch {
+			switch w := set.waiverFor(s, c.ID, now); {
+			case s.Refused && c.ID != manifest.RuleLimits:
+				skipped[i][j] = "not run: " + s.Dir + " is a symlink, so nothing of it was read (" + manifest.RuleLimits + ")"
 			case set.disabled[c.ID]:
 				skipped[i][j] = "disabled in " + config.FileName
-			case skips[c.ID] != "" && c.ID != SkipCheckID:
+			case w != nil:
+				waived[i][j] = w
+				skipped[i][j] = fmt.Sprintf("waived by %s:%d until %s: %s", config.FileName, w.Line, w.Expires, w.Reason)
+			case skips[c.ID] != "" && !Protected(c.ID):
 				skipped[i][j] = "skipped by " + SkipAnnotation + ": " + skips[c.ID]
 			}
 		}
@@ -195,7 +230,7 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 			sr.File = s.Manifest.Path
 		}
 		for j, c := range checks {
-			st := Status{Check: c.ID, Skipped: skipped[i][j]}
+			st := Status{Check: c.ID, Skipped: skipped[i][j], Waiver: waived[i][j]}
 			for _, f := range found[i][j] {
 				f = normalize(f, c, s, sr.File, set)
 				switch f.Severity {

@@ -9,7 +9,6 @@ import (
 
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
-	"taskgate.dev/taskgate/pkg/config"
 	_ "taskgate.dev/taskgate/pkg/rules" // registers every check
 	"taskgate.dev/taskgate/pkg/rules/owners"
 	"taskgate.dev/taskgate/pkg/rules/revoke"
@@ -79,7 +78,11 @@ func Prepare(o Options) (*Plan, error) {
 	if o.Root == "" {
 		o.Root = "."
 	}
-	repo, err := catalog.Open(o.Root)
+	var opts []catalog.Option
+	if o.ConfigFromBase { // the working tree's .taskgate.yaml is never opened
+		opts = append(opts, catalog.ConfigAt(o.ChangedFrom))
+	}
+	repo, err := catalog.Open(o.Root, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +123,6 @@ func (p *Plan) applyChange(o Options) error {
 	p.Submissions = change.Touched(p.Submissions)
 	repo.Change, repo.Author = change, o.Author
 	repo.AuthorRequired = o.Event == EventPullRequest
-	if o.ConfigFromBase {
-		if repo.Config, err = configAt(repo, change.Base); err != nil {
-			return err
-		}
-	}
 	if repo.Maintainers, err = owners.LoadMaintainers(repo, o.Maintainers); err != nil {
 		return err
 	}
@@ -148,25 +146,4 @@ func (p *Plan) Run() *check.Result {
 		res.Submissions = append(res.Submissions, check.Run([]*catalog.Submission{p.Rest}, owners.Checks, p.Settings).Submissions...)
 	}
 	return res
-}
-
-// configAt reads .taskgate.yaml as it was at a revision (none there: an
-// empty configuration).
-func configAt(repo *catalog.Repo, rev string) (*config.Config, error) {
-	have, err := repo.ListAt(rev, config.FileName)
-	if err != nil {
-		return nil, err
-	}
-	if len(have) == 0 {
-		return &config.Config{}, nil
-	}
-	data, err := repo.ShowAt(rev, config.FileName)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := config.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%v (as of %s)", err, rev)
-	}
-	return cfg, nil
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	check.Register(check.SkipCheck)
+	check.Register(check.SkipCheck, check.WaiverCheck)
 	check.Register(lint.Checks...)
 	check.Register(owners.Checks...)
 	check.Register(revoke.Checks...)

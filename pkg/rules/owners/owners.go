@@ -68,7 +68,7 @@ reviewers:
 		if s.Dir == RepositoryID {
 			return judgeRest(s)
 		}
-		return judge(s, changedFiles(s), "")
+		return judge(s, changedFiles(s))
 	},
 }
 
@@ -78,8 +78,8 @@ const RepositoryID = "(repository)"
 // Repository returns a stand-in submission holding the changed files that
 // no per-submission run of Unauthorized judges: files outside every
 // submission (pipelines/, CODEOWNERS, the gate itself), versions the
-// change deletes, and submissions whose skip annotation switches the rule
-// off (an author must not exempt themselves). `validate` runs Unauthorized
+// change deletes, and refused submissions (a symlink where a directory
+// should be: no check but input/limits runs on them). `validate` runs Unauthorized
 // on it alone. subs are the submissions the main run checks; nil means
 // there is nothing left to judge, or no PR author was given.
 func Repository(r *catalog.Repo, subs []*catalog.Submission) *catalog.Submission {
@@ -98,10 +98,11 @@ func Repository(r *catalog.Repo, subs []*catalog.Submission) *catalog.Submission
 	}
 	judged := map[string]bool{}
 	for _, s := range subs {
-		if check.Skips(s)[ID] == "" {
-			for _, f := range changedFiles(s) {
-				judged[f] = true
-			}
+		if s.Refused {
+			continue
+		}
+		for _, f := range changedFiles(s) {
+			judged[f] = true
 		}
 	}
 	var rest []string
@@ -173,13 +174,9 @@ func judgeRest(s *catalog.Submission) []check.Finding {
 			if err != nil {
 				return append(out, check.InFile(files[0], "cannot judge who may change %s: %v", dir, err))
 			}
-			note := ""
-			if check.Skips(sub)[ID] != "" {
-				note = " (a " + check.SkipAnnotation + " annotation cannot switch off who may change a Task)"
-			}
-			out = append(out, judge(sub, files, note)...)
+			out = append(out, judge(sub, files)...)
 		case 2:
-			out = append(out, judge(&catalog.Submission{Repo: r, Layout: parts[0], Name: parts[1], Dir: dir}, files, "")...)
+			out = append(out, judge(&catalog.Submission{Repo: r, Layout: parts[0], Name: parts[1], Dir: dir}, files)...)
 		default:
 			out = append(out, outside(r, files))
 		}
@@ -219,7 +216,7 @@ func outside(r *catalog.Repo, files []string) check.Finding {
 
 // judge reports, in one finding, the changed files of a submission the
 // author may not change.
-func judge(s *catalog.Submission, files []string, note string) []check.Finding {
+func judge(s *catalog.Submission, files []string) []check.Finding {
 	if len(files) == 0 {
 		return nil
 	}
@@ -259,7 +256,7 @@ func judge(s *catalog.Submission, files []string, note string) []check.Finding {
 			break
 		}
 	}
-	msg := fmt.Sprintf("%s may not change %s%s: %s; %s", author, list(denied), note, auth.describe(r.Maintainers, author), describeCodeOwners(co, lines, r.Maintainers))
+	msg := fmt.Sprintf("%s may not change %s: %s; %s", author, list(denied), auth.describe(r.Maintainers, author), describeCodeOwners(co, lines, r.Maintainers))
 	return []check.Finding{check.InFile(at, "%s", msg).WithHelp(auth.help(author, lines, r.Maintainers))}
 }
 

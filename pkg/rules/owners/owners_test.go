@@ -227,7 +227,7 @@ func TestDeletedVersionAndSkipAnnotation(t *testing.T) {
 	// an author cannot exempt themselves with a skip annotation
 	skip := strings.Replace(taskYAML("hello"), "metadata:\n", "metadata:\n  annotations:\n    taskgate.dev/skip: \"owners/unauthorized # mine now\"\n", 1)
 	root := pr(t, hello, map[string]string{"partners/hello/0.1/hello.yaml": skip})
-	one(t, validate(t, root, "eve", nil), "partners/hello/0.1/hello.yaml", "annotation cannot switch off who may change a Task")
+	one(t, validate(t, root, "eve", nil), "partners/hello/0.1/hello.yaml", "eve may not change partners/hello/0.1/hello.yaml")
 	none(t, validate(t, root, "alice", nil))
 }
 

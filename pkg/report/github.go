@@ -13,12 +13,18 @@ import (
 // summary line for the log.
 func GitHub(w io.Writer, res *check.Result) error {
 	for _, f := range res.Findings() {
-		msg := f.Message
+		msg := escapeInline(f.Message)
 		if f.Help != "" {
-			msg += "\nhelp: " + f.Help
+			msg += "\nhelp: " + escapeInline(f.Help)
 		}
 		if _, err := fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=%s::%s\n", githubCommand(f.Severity),
-			ghProperty(f.File), f.Line, f.Column, ghProperty(f.Rule), ghData(msg)); err != nil {
+			ghProperty(escapeControls(f.File)), f.Line, f.Column, ghProperty(f.Rule), ghData(msg)); err != nil {
+			return err
+		}
+	}
+	for _, wv := range Waivers(res) {
+		if _, err := fmt.Fprintf(w, "::notice file=%s,line=%d,title=%s::%s\n", ghProperty(wv.File), wv.Line, ghProperty("waived "+wv.Rule),
+			ghData(escapeInline(fmt.Sprintf("%s is not checked on %s until %s: %s", wv.Rule, wv.Submission, wv.Expires, wv.Reason)))); err != nil {
 			return err
 		}
 	}

@@ -67,9 +67,11 @@ func checkAnnotations(t *testing.T, res *check.Result, out string) {
 		t.Fatalf("%d annotations for %d findings, other lines %q", len(anns), len(fs), other)
 	}
 	for i, f := range fs {
-		want := annotation{command: ghCommands[f.Severity], file: f.File, line: f.Line, col: f.Column, title: f.Rule, message: f.Message}
+		// control characters other than line breaks (which the command encodes) are escaped
+		esc := strings.NewReplacer("\x01", `\x01`, "\x1b", `\x1b`).Replace
+		want := annotation{command: ghCommands[f.Severity], file: esc(f.File), line: f.Line, col: f.Column, title: f.Rule, message: esc(f.Message)}
 		if f.Help != "" {
-			want.message += "\nhelp: " + f.Help
+			want.message += "\nhelp: " + esc(f.Help)
 		}
 		if anns[i] != want {
 			t.Errorf("annotation %d:\n got %+v\nwant %+v", i, anns[i], want)

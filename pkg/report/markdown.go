@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/config"
 )
 
 // MarkdownMarker starts the PR comment, so that the bot finds and updates
@@ -180,6 +181,8 @@ func ruleRef(rule string) string { return "[" + mdEscape(rule) + "][]" }
 
 func statusCell(st check.Status) string {
 	switch {
+	case st.Waiver != nil:
+		return "🛂 waived until " + mdEscape(st.Waiver.Expires) + " by the maintainers (" + mdEscape(config.FileName) + fmt.Sprintf(":%d): ", st.Waiver.Line) + mdEscape(st.Waiver.Reason)
 	case st.Skipped != "":
 		return "⏭️ skipped: " + mdEscape(st.Skipped)
 	case st.Errors > 0:

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/config"
 )
 
 // Formats lists the accepted --format values.
@@ -53,13 +54,18 @@ func Summarize(res *check.Result) Summary {
 }
 
 // Text writes compiler-style lines, `file:line:col: severity rule: message`,
-// each followed by its help, then a one-line summary.
+// each followed by its help, then the waivers in effect and a one-line
+// summary. What comes from the repository has its control characters
+// escaped: one finding is one line, whatever the names it quotes.
 func Text(w io.Writer, res *check.Result) error {
 	for _, f := range res.Findings() {
-		fmt.Fprintf(w, "%s\n", f)
+		fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", escapeControls(f.File), f.Line, f.Column, f.Severity, escapeControls(f.Rule), escapeControls(f.Message))
 		if f.Help != "" {
-			fmt.Fprintf(w, "    help: %s\n", f.Help)
+			fmt.Fprintf(w, "    help: %s\n", escapeControls(f.Help))
 		}
+	}
+	for _, wv := range Waivers(res) {
+		fmt.Fprintf(w, "waived: %s %s until %s (%s:%d): %s\n", escapeControls(wv.Submission), wv.Rule, wv.Expires, wv.File, wv.Line, escapeControls(wv.Reason))
 	}
 	return summaryLine(w, res)
 }
@@ -83,17 +89,21 @@ func summaryLine(w io.Writer, res *check.Result) error {
 // followed by a line number. Line breaks in messages become spaces: a
 // partner's text cannot forge a line of its own.
 func Log(w io.Writer, res *check.Result) error {
-	oneLine := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+	replacer := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+	oneLine := func(s string) string { return escapeControls(replacer.Replace(s)) } // and no ESC or bidi control either
 	for _, f := range res.Findings() {
-		msg := oneLine.Replace(f.Message)
+		msg := oneLine(f.Message)
 		if f.Severity == check.Error {
-			fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", oneLine.Replace(f.File), f.Line, f.Column, f.Severity, f.Rule, msg)
+			fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", escapeControls(f.File), f.Line, f.Column, f.Severity, f.Rule, msg)
 		} else {
-			fmt.Fprintf(w, "%s %s: %s (%s, line %d, column %d)\n", f.Severity, f.Rule, msg, oneLine.Replace(f.File), f.Line, f.Column)
+			fmt.Fprintf(w, "%s %s: %s (%s, line %d, column %d)\n", f.Severity, f.Rule, msg, escapeControls(f.File), f.Line, f.Column)
 		}
 		if f.Help != "" {
-			fmt.Fprintf(w, "    help: %s\n", oneLine.Replace(f.Help))
+			fmt.Fprintf(w, "    help: %s\n", oneLine(f.Help))
 		}
+	}
+	for _, wv := range Waivers(res) {
+		fmt.Fprintf(w, "waived: %s %s until %s (%s, line %d): %s\n", escapeControls(wv.Submission), wv.Rule, wv.Expires, wv.File, wv.Line, oneLine(wv.Reason))
 	}
 	return summaryLine(w, res)
 }
@@ -112,6 +122,37 @@ type JSONSubmission struct {
 	Errors  int               `json:"errors"`
 	Passed  bool              `json:"passed"`
 	Skipped map[string]string `json:"skipped,omitempty"`
+	Waived  []Waived          `json:"waived,omitempty"`
+}
+
+// Waived is a waiver in effect: a rule that did not run on a submission
+// because the maintainers waived it (File:Line is where).
+type Waived struct {
+	Submission string `json:"-"`
+	Rule       string `json:"rule"`
+	Reason     string `json:"reason"`
+	Expires    string `json:"expires"`
+	File       string `json:"file"`
+	Line       int    `json:"line"`
+}
+
+// Waivers lists the waivers in effect in a result, by submission and rule.
+func Waivers(res *check.Result) []Waived {
+	var out []Waived
+	for _, s := range res.Submissions {
+		for _, st := range s.Checks {
+			if w := st.Waiver; w != nil {
+				out = append(out, Waived{Submission: s.ID, Rule: st.Check, Reason: w.Reason, Expires: w.Expires, File: config.FileName, Line: w.Line})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Submission != out[j].Submission {
+			return out[i].Submission < out[j].Submission
+		}
+		return out[i].Rule < out[j].Rule
+	})
+	return out
 }
 
 // JSON writes the machine-readable report.
@@ -122,8 +163,11 @@ func JSON(w io.Writer, res *check.Result) error {
 	}
 	for _, s := range res.Submissions {
 		js := JSONSubmission{ID: s.ID, File: s.File, Errors: s.Errors(), Passed: s.Errors() == 0}
+		for _, wv := range Waivers(&check.Result{Submissions: []check.SubmissionResult{s}}) {
+			js.Waived = append(js.Waived, wv)
+		}
 		for _, st := range s.Checks {
-			if st.Skipped != "" {
+			if st.Skipped != "" && st.Waiver == nil {
 				if js.Skipped == nil {
 					js.Skipped = map[string]string{}
 				}

@@ -318,3 +318,23 @@ func TestLoadMaintainers(t *testing.T) {
 		t.Errorf("a maintainers file the PR adds must be refused, got %v", err)
 	}
 }
+
+// Prow's OWNERS_ALIASES: an approver that names an alias stands for its
+// members, as the aliases were at the merge base.
+func TestOwnersAliases(t *testing.T) {
+	base := merged(hello, map[string]string{
+		"OWNERS_ALIASES":        "aliases:\n  hello-approvers: [carol]\n",
+		"partners/hello/OWNERS": "approvers: [hello-approvers]\n",
+	})
+	none(t, validate(t, pr(t, base, editHello), "carol", nil))
+	one(t, validate(t, pr(t, base, editHello), "eve", nil), "partners/hello/0.1/hello.yaml", "lists approvers carol")
+	// a PR that adds its author to the alias is judged by the aliases already merged
+	selfAdd := merged(editHello, map[string]string{"OWNERS_ALIASES": "aliases:\n  hello-approvers: [carol, eve]\n"})
+	fs := validate(t, pr(t, base, selfAdd), "eve", nil)
+	if len(fs) != 2 || !strings.Contains(fs[0].Message+fs[1].Message, "eve may not change partners/hello/0.1/hello.yaml") {
+		t.Errorf("eve adding herself to an alias: %v", fs)
+	}
+	// an OWNERS_ALIASES that cannot be read at the merge base is a finding, never an approval
+	broken := merged(base, map[string]string{"OWNERS_ALIASES": "aliasses:\n  hello-approvers: [eve]\n"})
+	one(t, validate(t, pr(t, broken, editHello), "eve", nil), "partners/hello/0.1/hello.yaml", "OWNERS_ALIASES")
+}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParse(t *testing.T) {
@@ -62,5 +63,75 @@ func TestSandboxEgress(t *testing.T) {
 		if _, err := Parse([]byte(bad)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: want an error with %q, got %v", bad, want, err)
 		}
+	}
+}
+
+func TestWaivers(t *testing.T) {
+	c, err := Parse([]byte(`disable: []
+waivers:
+  - task: hello
+    versions: ["0.1", "0.2"]
+    rule: privilege/privileged
+    reason: builds images with buildah
+    expires: 2027-06-30
+  - {task: partners/other, versions: ["*"], rule: image/registry, reason: mirrored, expires: "2027-01-01T12:00:00Z"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.Waivers[0]
+	if w.Line != 3 || w.Expires != "2027-06-30" || !w.Until.Equal(time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)) || c.Waivers[1].Line != 8 {
+		t.Errorf("decoded %+v", c.Waivers)
+	}
+	if !w.Covers("partners", "hello", "0.2") || w.Covers("partners", "hello", "0.3") || w.Covers("partners", "other", "0.1") {
+		t.Error("a waiver covers the versions of the task it names")
+	}
+	if o := c.Waivers[1]; !o.Covers("partners", "other", "9.9") || o.Covers("task", "other", "0.1") {
+		t.Error("layout/task names one layout; * every version")
+	}
+	if w.Expired(time.Date(2027, 6, 29, 23, 59, 0, 0, time.UTC)) || !w.Expired(time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)) {
+		t.Error("a waiver expires at the start of its expires date")
+	}
+	for _, bad := range []string{
+		"waivers:\n  - {versions: [\"0.1\"], rule: a/b, reason: r, expires: 2027-01-01}\n",
+		"waivers:\n  - {task: t, rule: a/b, reason: r, expires: 2027-01-01}\n",
+		"waivers:\n  - {task: t, versions: [\"0.1\"], reason: r, expires: 2027-01-01}\n",
+		"waivers:\n  - {task: t, versions: [\"0.1\"], rule: a/b, expires: 2027-01-01}\n",
+		"waivers:\n  - {task: t, versions: [\"0.1\"], rule: a/b, reason: r}\n",
+		"waivers:\n  - {task: t, versions: [\"0.1\"], rule: a/b, reason: r, expires: next year}\n",
+		"waivers:\n  - {task: t, versions: [\"0.1\"], rule: a/b, reason: r, expires: 2027-01-01, until: 2028-01-01}\n",
+		"waivers:\n  - {task: t, versions: [\"\"], rule: a/b, reason: r, expires: 2027-01-01}\n",
+	} {
+		if _, err := Parse([]byte(bad)); err == nil || !strings.Contains(err.Error(), FileName) {
+			t.Errorf("%q: want an error naming %s, got %v", bad, FileName, err)
+		}
+	}
+}
+
+// The configuration is read under the loader's rules: never a device, a
+// FIFO or a file outside the repository, whatever a symlink says.
+func TestLoadRefusesWhatTheLoaderRefuses(t *testing.T) {
+	for _, target := range []string{"/dev/zero", "/etc/hostname"} {
+		dir := t.TempDir()
+		if err := os.Symlink(target, filepath.Join(dir, FileName)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(dir)
+		if err == nil || !strings.Contains(err.Error(), "leaves the repository") {
+			t.Errorf("%s: want a refusal, got %v", target, err)
+		}
+		if data, _ := os.ReadFile("/etc/hostname"); len(data) > 1 && err != nil && strings.Contains(err.Error(), strings.TrimSpace(string(data))+"\n") {
+			t.Errorf("the refusal prints the file's content: %v", err)
+		}
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "real.yaml"), []byte("disable: [a/b]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real.yaml", filepath.Join(dir, FileName)); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Load(dir); err != nil || c.Disable[0] != "a/b" {
+		t.Errorf("a symlink inside the repository is read: %+v %v", c, err)
 	}
 }

@@ -46,10 +46,15 @@ var (
 	buildErr  error
 )
 
-// Binary builds cmd/taskgate once per test process and returns its path.
+// Binary builds cmd/taskgate once per test process and returns its path;
+// $TASKGATE_BINARY names another build instead (another revision's, to
+// measure before and after a change).
 func Binary(tb testing.TB) string {
 	tb.Helper()
 	buildOnce.Do(func() {
+		if binary = os.Getenv("TASKGATE_BINARY"); binary != "" {
+			return
+		}
 		dir, err := os.MkdirTemp("", "taskgate-budget-")
 		if err != nil {
 			buildErr = err

@@ -29,6 +29,11 @@ unit:
 fuzz:
 	$(GO) test ./pkg/manifest -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/manifest -run '^$$' -fuzz '^FuzzLocate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/catalog -run '^$$' -fuzz '^FuzzParseOwners$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/catalog -run '^$$' -fuzz '^FuzzParseAliases$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/catalog -run '^$$' -fuzz '^FuzzCodeOwners$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/config -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/check -run '^$$' -fuzz '^FuzzSkip$$' -fuzztime $(FUZZTIME)
 
 # bench: the whole corpus (../shared/corpus) and one Task end to end.
 bench:

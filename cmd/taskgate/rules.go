@@ -9,7 +9,6 @@ import (
 
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/config"
-	"taskgate.dev/taskgate/pkg/rules/owners"
 )
 
 // `taskgate rules` and `taskgate explain` print the registry itself, and
@@ -72,8 +71,11 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 // switchOff says how a repository or a Task turns the rule off.
 func switchOff(c *check.Check) string {
 	s := fmt.Sprintf("Turn it off or re-level it for a repository in %s (`disable: [%s]`, `severity: {%s: warning}`)", config.FileName, c.ID, c.ID)
-	if c.ID == check.SkipCheckID || c.ID == owners.ID {
-		return s + "; no Task can skip it."
+	if strings.HasPrefix(c.ID, "config/") {
+		return s + "; no Task can skip it, and it cannot be waived."
+	}
+	if check.Protected(c.ID) {
+		return s + fmt.Sprintf("; no Task can skip it: the maintainers waive it for one Task, with a reason and an end date:\n    waivers: [{task: NAME, versions: [\"0.1\"], rule: %s, reason: \"...\", expires: YYYY-MM-DD}]", c.ID)
 	}
 	return s + fmt.Sprintf("; skip it for one Task, with a reason reviewers read:\n    %s: \"%s # why this Task may break the rule\"", check.SkipAnnotation, c.ID)
 }
@@ -105,8 +107,12 @@ func writeRulesMarkdown(w io.Writer, checks []*check.Check) {
 	b.WriteString("`taskgate explain RULE` prints a rule's section in a terminal.\n\n")
 	b.WriteString("A repository re-levels or turns rules off in `" + config.FileName + "`:\n\n")
 	b.WriteString("```yaml\nseverity:\n  tekton/conventions: info\ndisable: [layout/readme]\n```\n\n")
-	b.WriteString("and one Task skips a rule with an annotation that gives the reason (`" + check.SkipCheckID + "` and `" + owners.ID + "` cannot be skipped):\n\n")
-	b.WriteString("```yaml\nmetadata:\n  annotations:\n    " + check.SkipAnnotation + ": \"image/registry # mirrored by the partner's proxy\"\n```\n\n")
+	b.WriteString("and one Task skips a rule with an annotation that gives the reason:\n\n")
+	b.WriteString("```yaml\nmetadata:\n  annotations:\n    " + check.SkipAnnotation + ": \"tekton/conventions # generated from upstream; Hub metadata is added at release\"\n```\n\n")
+	b.WriteString("A Task cannot skip the security rules (`privilege/`, `image/`, `script/`, `secret/`, `credentials/`), `owners/` or `config/`:\n")
+	b.WriteString("such a skip is itself a `" + check.SkipCheckID + "` error and the rule runs. The maintainers waive them for one Task in `" + config.FileName + "`\n")
+	b.WriteString("(read from the base branch), each waiver with a reason and an end date; every waiver in effect is listed in the report, and an expired one is a `" + check.WaiverCheckID + "` error:\n\n")
+	b.WriteString("```yaml\nwaivers:\n  - task: buildah-partner\n    versions: [\"0.1\"]      # or [\"*\"]: every version\n    rule: privilege/privileged\n    reason: \"builds images in the step until the rootless builder lands\"\n    expires: 2027-03-31   # from this day on the rule runs again\n```\n\n")
 	b.WriteString("| rule | severity | finds |\n|---|---|---|\n")
 	for _, c := range checks {
 		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s |\n", c.ID, anchor(c.ID), c.Severity, strings.ReplaceAll(c.Doc, "|", `\|`))

@@ -36,19 +36,29 @@ func New(tb testing.TB, files map[string]string) string {
 // the corpus is not on this machine.
 func Corpus(tb testing.TB, rel ...string) string {
 	tb.Helper()
+	dir, err := CorpusPath(rel...)
+	if err != nil {
+		tb.Skipf("corpus not available: %v", err)
+	}
+	return dir
+}
+
+// CorpusPath is Corpus for what must run without the corpus too (fuzz
+// seeds): an error says it is absent.
+func CorpusPath(rel ...string) (string, error) {
 	base := os.Getenv("TASKGATE_CORPUS")
 	if base == "" {
 		root, err := moduleRoot()
 		if err != nil {
-			tb.Fatal(err)
+			return "", err
 		}
 		base = filepath.Join(root, "..", "shared", "corpus")
 	}
 	dir := filepath.Join(append([]string{base}, rel...)...)
 	if _, err := os.Stat(dir); err != nil {
-		tb.Skipf("corpus not available: %v", err)
+		return "", err
 	}
-	return dir
+	return dir, nil
 }
 
 // moduleRoot is the nearest directory above the test's that holds

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
@@ -65,12 +64,9 @@ func References(root string, targets []Target) ([]Reference, error) {
 		if !d.Type().IsRegular() || !(strings.HasSuffix(rel, ".yaml") || strings.HasSuffix(rel, ".yml")) {
 			return nil
 		}
-		if info, err := d.Info(); err != nil || info.Size() > manifest.DefaultLimits.MaxFileBytes {
-			return nil // too big for a manifest: input/limits judges such files
-		}
-		data, err := os.ReadFile(p)
+		data, err := manifest.ReadFile(root, rel, manifest.DefaultLimits.MaxFileBytes)
 		if err != nil {
-			return err
+			return nil // refused (too big, swapped for a link): input/limits judges such files
 		}
 		for _, doc := range documents(data) {
 			out = append(out, scan(rel, doc, targets, origin)...)

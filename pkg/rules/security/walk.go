@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -286,18 +285,15 @@ func (ix *saIndex) build(r *catalog.Repo) {
 		if n++; n > maxScan {
 			return filepath.SkipAll
 		}
-		if info, err := d.Info(); err != nil || info.Size() > r.Limits.MaxFileBytes {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil || !bytes.Contains(data, []byte("StepAction")) {
-			return nil
-		}
 		rel, err := filepath.Rel(r.Root, p)
 		if err != nil {
 			return nil
 		}
-		if f := manifest.Load(r.Root, rel, r.Limits); f.StepAction != nil && f.Name != "" {
+		data, err := manifest.ReadFile(r.Root, rel, r.Limits.MaxFileBytes)
+		if err != nil || !bytes.Contains(data, []byte("StepAction")) {
+			return nil
+		}
+		if f := manifest.Parse(filepath.ToSlash(rel), data, r.Limits); f.StepAction != nil && f.Name != "" {
 			ix.byName[f.Name] = append(ix.byName[f.Name], f)
 		}
 		return nil

@@ -33,7 +33,7 @@ func FuzzSkip(f *testing.F) {
 		if s.Manifest.Root == nil {
 			return // not YAML after all (Go's quoting of odd runes): the loader reports it
 		}
-		for _, fd := range SkipCheck.Run(s) {
+		for _, fd := range Apply(SkipCheck, s) {
 			if fd.Line < 1 || fd.Column < 1 || fd.Message == "" {
 				t.Fatalf("finding without a place: %+v", fd)
 			}

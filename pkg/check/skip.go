@@ -117,7 +117,6 @@ spec:
 `,
 	Run: func(pass *Pass) []Finding {
 		s := pass.Submission
-
 		v, ok := skipAnnotation(s)
 		if !ok {
 			return nil
@@ -172,7 +171,8 @@ waivers:
     reason: "builds images in the step until the rootless builder lands (reviewed 2026-11-30)"
     expires: 2027-03-31
 `,
-	Run: func(s *catalog.Submission) []Finding {
+	Run: func(pass *Pass) []Finding {
+		s := pass.Submission
 		if s.Repo == nil || s.Repo.Config == nil {
 			return nil
 		}

@@ -11,7 +11,9 @@ import (
 
 // a security-family rule for the tests: one error per submission
 var privileged = &Check{ID: "privilege/test-privileged", Doc: "d", Severity: Error, Help: "h",
-	Run: func(s *catalog.Submission) []Finding { return []Finding{At(s.Manifest, "spec.steps[0]", "privileged")} }}
+	Run: func(pass *Pass) []Finding {
+		return []Finding{At(pass.Submission.Manifest, "spec.steps[0]", "privileged")}
+	}}
 
 var registerPrivileged sync.Once
 

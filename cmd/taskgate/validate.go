@@ -39,12 +39,12 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	plan, err := gate.Prepare(gate.Options{Root: first(paths), PipelinesDir: *pipelines, ChangedFrom: *changedFrom,
 		ConfigFromBase: *configFromBase, Author: *author, Maintainers: *maintainers, Event: *event})
-	if err != nil {
-		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
+	if err != nil { // may quote the repository (a path, a symlink's target): one line, escaped
+		fmt.Fprintf(stderr, "taskgate validate: %s\n", report.EscapeControls(err.Error()))
 		return exitUsage
 	}
 	if plan.Note != "" {
-		fmt.Fprintf(stderr, "taskgate validate: %s\n", plan.Note)
+		fmt.Fprintf(stderr, "taskgate validate: %s\n", report.EscapeControls(plan.Note))
 	}
 	res := plan.Run()
 	var buf bytes.Buffer

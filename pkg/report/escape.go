@@ -12,7 +12,11 @@ import (
 // would recolour or hide it) or a bidirectional override (which reorders
 // what a reader sees) is written as a Go escape (`\n`, `\x1b`, `\u202e`).
 // A backslash stays as it is: an escape is only ever a hint to the reader.
-func escapeControls(s string) string { return escape(s, false) }
+func escapeControls(s string) string { return EscapeControls(s) }
+
+// EscapeControls is escapeControls for the commands' own messages (an
+// error quoting a path or a symlink's target).
+func EscapeControls(s string) string { return escape(s, false) }
 
 // escapeInline is escapeControls for formats that encode line breaks
 // themselves (GitHub's workflow commands write them as %0A): CR and LF

@@ -6,19 +6,15 @@ import (
 	"unicode"
 )
 
-// escapeControls makes text from the repository (file names, messages
+// EscapeControls makes text from the repository (file names, messages
 // quoting YAML, helps) safe for line-oriented output: a control character
 // (a newline in a directory name would start a forged log line, an ESC
 // would recolour or hide it) or a bidirectional override (which reorders
 // what a reader sees) is written as a Go escape (`\n`, `\x1b`, `\u202e`).
 // A backslash stays as it is: an escape is only ever a hint to the reader.
-func escapeControls(s string) string { return EscapeControls(s) }
-
-// EscapeControls is escapeControls for the commands' own messages (an
-// error quoting a path or a symlink's target).
 func EscapeControls(s string) string { return escape(s, false) }
 
-// escapeInline is escapeControls for formats that encode line breaks
+// escapeInline is EscapeControls for formats that encode line breaks
 // themselves (GitHub's workflow commands write them as %0A): CR and LF
 // are kept for the encoder, every other control is escaped.
 func escapeInline(s string) string { return escape(s, true) }

@@ -18,7 +18,7 @@ func GitHub(w io.Writer, res *check.Result) error {
 			msg += "\nhelp: " + escapeInline(f.Help)
 		}
 		if _, err := fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=%s::%s\n", githubCommand(f.Severity),
-			ghProperty(escapeControls(f.File)), f.Line, f.Column, ghProperty(f.Rule), ghData(msg)); err != nil {
+			ghProperty(EscapeControls(f.File)), f.Line, f.Column, ghProperty(f.Rule), ghData(msg)); err != nil {
 			return err
 		}
 	}

@@ -59,13 +59,13 @@ func Summarize(res *check.Result) Summary {
 // escaped: one finding is one line, whatever the names it quotes.
 func Text(w io.Writer, res *check.Result) error {
 	for _, f := range res.Findings() {
-		fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", escapeControls(f.File), f.Line, f.Column, f.Severity, escapeControls(f.Rule), escapeControls(f.Message))
+		fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", EscapeControls(f.File), f.Line, f.Column, f.Severity, EscapeControls(f.Rule), EscapeControls(f.Message))
 		if f.Help != "" {
-			fmt.Fprintf(w, "    help: %s\n", escapeControls(f.Help))
+			fmt.Fprintf(w, "    help: %s\n", EscapeControls(f.Help))
 		}
 	}
 	for _, wv := range Waivers(res) {
-		fmt.Fprintf(w, "waived: %s %s until %s (%s:%d): %s\n", escapeControls(wv.Submission), wv.Rule, wv.Expires, wv.File, wv.Line, escapeControls(wv.Reason))
+		fmt.Fprintf(w, "waived: %s %s until %s (%s:%d): %s\n", EscapeControls(wv.Submission), wv.Rule, wv.Expires, wv.File, wv.Line, EscapeControls(wv.Reason))
 	}
 	return summaryLine(w, res)
 }

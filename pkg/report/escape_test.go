@@ -36,11 +36,11 @@ func TestWaiversAreListed(t *testing.T) {
 	res := &check.Result{Submissions: []check.SubmissionResult{{ID: "partners/hello/0.1", Checks: []check.Status{
 		{Check: "privilege/privileged", Skipped: "waived", Waiver: w}, {Check: "image/registry"},
 	}}}}
-	var text, js, gh, md bytes.Buffer
+	var text, js, gh, md, sarif, junit bytes.Buffer
 	for _, f := range []struct {
 		b   *bytes.Buffer
 		fmt string
-	}{{&text, "text"}, {&js, "json"}, {&gh, "github"}, {&md, "markdown"}} {
+	}{{&text, "text"}, {&js, "json"}, {&gh, "github"}, {&md, "markdown"}, {&sarif, "sarif"}, {&junit, "junit"}} {
 		if err := Write(f.b, f.fmt, res); err != nil {
 			t.Fatal(err)
 		}
@@ -57,6 +57,12 @@ func TestWaiversAreListed(t *testing.T) {
 	}
 	if !strings.Contains(gh.String(), "::notice file=.taskgate.yaml,line=3,title=waived privilege/privileged::privilege/privileged is not checked on partners/hello/0.1 until 2999-01-01: buildah%0Aneeds it\n") {
 		t.Errorf("github:\n%s", gh.String())
+	}
+	if !strings.Contains(sarif.String(), `"waivers": [`) || !strings.Contains(sarif.String(), `"submission": "partners/hello/0.1",`) {
+		t.Errorf("sarif: %s", sarif.String())
+	}
+	if !strings.Contains(junit.String(), `<skipped message="waived">`) {
+		t.Errorf("junit: %s", junit.String())
 	}
 	if !strings.Contains(md.String(), "🛂 waived until 2999-01-01") || strings.Contains(md.String(), "privileged][], [image") {
 		t.Errorf("markdown: a waived check is listed as waived, never among the passed:\n%s", md.String())

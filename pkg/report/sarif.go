@@ -28,6 +28,15 @@ type (
 		Tool       sarifTool     `json:"tool"`
 		ColumnKind string        `json:"columnKind"`
 		Results    []sarifResult `json:"results"`
+		// waivers in effect: rules that did not run, so no result says so
+		Properties *sarifRunProperties `json:"properties,omitempty"`
+	}
+	sarifRunProperties struct {
+		Waivers []sarifWaiver `json:"waivers"`
+	}
+	sarifWaiver struct {
+		Submission string `json:"submission"`
+		Waived
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
@@ -133,12 +142,19 @@ func SARIF(w io.Writer, res *check.Result) error {
 			PartialFingerprints: map[string]string{FingerprintKey: fingerprint(f, seen)},
 		})
 	}
-	log := sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{{
+	run := sarifRun{
 		Tool: sarifTool{Driver: driver},
 		// yaml.v3 counts columns in characters, not UTF-16 units (SARIF's default).
 		ColumnKind: "unicodeCodePoints",
 		Results:    results,
-	}}}
+	}
+	for _, w := range Waivers(res) {
+		if run.Properties == nil {
+			run.Properties = &sarifRunProperties{}
+		}
+		run.Properties.Waivers = append(run.Properties.Waivers, sarifWaiver{Submission: w.Submission, Waived: w})
+	}
+	log := sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{run}}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

@@ -249,3 +249,15 @@ func TestHostileNonASCIICodeOwners(t *testing.T) {
 	res.Within(t)
 	finding(t, r, "owners/unauthorized", sample, 1)
 }
+
+// A CODEOWNERS of 1 MiB of wildcards is parsed and matched within budget.
+func TestHostileHugeCodeOwners(t *testing.T) {
+	line := "/partners/**/a*b*c*d*e*/**/x?y?z/ @org/team\n"
+	root := testrepo.PullRequest(t, exampleCatalog(t), func(root string) {
+		testrepo.Write(t, root, map[string]string{"CODEOWNERS": strings.Repeat(line, (1<<20-100)/len(line)) + "/partners/ @mallory\n"})
+		touch(t, root)
+	})
+	res, r := validateJSON(t, root, "--author", "carol")
+	res.Within(t)
+	finding(t, r, "owners/unauthorized", "CODEOWNERS", 1)
+}

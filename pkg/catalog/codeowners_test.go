@@ -77,6 +77,15 @@ func TestCodeOwnersAsGitHubDocumentsThem(t *testing.T) {
 		{"/partners/日?/ @bob", "partners/日本/0.1/x.yaml", "@bob"},
 		{"/partners/café/ @alice", "partners/cafe/0.1/cafe.yaml", ""},
 		{"/Docs/ @x", "docs/a.md", ""}, // case-sensitive
+		{"* @x", "a/b/c.txt", "@x"},
+		{"/* @x", "README.md", "@x"},
+		{"/* @x", "docs/a.md", ""}, // like docs/*: direct children only
+		{"docs/** @x", "docs", ""}, // a trailing **: what is inside
+		{"/a**b @x", "axyb", "@x"}, // ** inside a segment is a *
+		{"/a**b @x", "ax/yb", ""},
+		{"/[ab] @x", "[ab]", "@x"}, // no character ranges
+		{"/[ab] @x", "a", ""},
+		{"partners//x @x", "partners/x", ""},
 	} {
 		co := full
 		if tc.co != "" {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -66,7 +65,7 @@ type CodeOwnersRule struct {
 	Line    int
 	Pattern string
 	Owners  []string
-	match   *regexp.Regexp
+	match   codeOwnersPattern
 }
 
 // codeOwnersPaths are the places GitHub looks, in its order.
@@ -100,11 +99,7 @@ func ParseCodeOwners(rel string, data []byte) *CodeOwners {
 			continue
 		}
 		fields := strings.Fields(line)
-		re, err := regexp.Compile(codeOwnersRegexp(fields[0]))
-		if err != nil {
-			continue
-		}
-		co.Rules = append(co.Rules, CodeOwnersRule{Line: n, Pattern: fields[0], Owners: fields[1:], match: re})
+		co.Rules = append(co.Rules, CodeOwnersRule{Line: n, Pattern: fields[0], Owners: fields[1:], match: compileCodeOwners(fields[0])})
 	}
 	return co
 }
@@ -117,61 +112,11 @@ func (co *CodeOwners) OwnersOf(rel string) *CodeOwnersRule {
 	}
 	var hit *CodeOwnersRule
 	for i := range co.Rules {
-		if co.Rules[i].match.MatchString(rel) {
+		if co.Rules[i].match.matches(rel) {
 			hit = &co.Rules[i]
 		}
 	}
 	return hit
-}
-
-// codeOwnersRegexp translates a CODEOWNERS pattern as GitHub documents
-// it: gitignore syntax where a leading `/` or a `/` inside anchors the
-// pattern at the root, `dir/` matches everything below dir, `**` any
-// number of directories, and a last segment `*` (`docs/*`) files directly
-// inside only, not nested ones. `\` escapes the next character (`\#`);
-// character ranges do not exist in CODEOWNERS, so `[` is literal. Patterns
-// are matched rune by rune: a non-ASCII name is one character.
-func codeOwnersRegexp(p string) string {
-	anchored := strings.HasPrefix(p, "/") || strings.Contains(strings.TrimSuffix(p, "/"), "/")
-	p = strings.TrimPrefix(p, "/")
-	dirOnly := strings.HasSuffix(p, "/")
-	p = strings.TrimSuffix(p, "/")
-	directOnly := !dirOnly && (p == "*" || strings.HasSuffix(p, "/*")) && !strings.HasSuffix(p, "**")
-	var b strings.Builder
-	if anchored {
-		b.WriteString("^")
-	} else {
-		b.WriteString("(^|/)")
-	}
-	rs := []rune(p)
-	for i := 0; i < len(rs); i++ {
-		switch c := rs[i]; {
-		case c == '*' && i+1 < len(rs) && rs[i+1] == '*' && i+2 < len(rs) && rs[i+2] == '/':
-			b.WriteString("(.*/)?")
-			i += 2
-		case c == '*' && i+1 < len(rs) && rs[i+1] == '*':
-			b.WriteString(".*")
-			i++
-		case c == '*':
-			b.WriteString("[^/]*")
-		case c == '?':
-			b.WriteString("[^/]")
-		case c == '\\' && i+1 < len(rs):
-			i++
-			b.WriteString(regexp.QuoteMeta(string(rs[i])))
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	switch {
-	case dirOnly:
-		b.WriteString("/.*$")
-	case directOnly:
-		b.WriteString("$")
-	default:
-		b.WriteString("(/.*)?$")
-	}
-	return b.String()
 }
 
 // AliasesFile is Prow's OWNERS_ALIASES at the repository root.

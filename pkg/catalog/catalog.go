@@ -166,7 +166,7 @@ func (r *Repo) Discover() ([]*Submission, error) {
 		for _, name := range names {
 			taskDir := path.Join(layout, name.Name())
 			switch {
-			case name.Type()&fs.ModeSymlink != 0:
+			case r.refusedLink(taskDir, name):
 				subs = append(subs, r.refused(layout, name.Name(), "", taskDir))
 				continue
 			case !name.IsDir():
@@ -177,7 +177,7 @@ func (r *Repo) Discover() ([]*Submission, error) {
 				return nil, err
 			}
 			for _, v := range versions {
-				if v.IsDir() || v.Type()&fs.ModeSymlink != 0 {
+				if v.IsDir() || r.refusedLink(path.Join(taskDir, v.Name()), v) {
 					subs = append(subs, r.load(layout, name.Name(), v.Name()))
 				}
 			}
@@ -221,6 +221,23 @@ func isLayout(s string) bool {
 
 func (r *Repo) abs(rel string) string { return filepath.Join(r.Root, filepath.FromSlash(rel)) }
 
+// refusedLink says whether an entry where a task or version directory
+// would be is a symlink to anything but a regular file inside the
+// repository (a directory, a dangling or outside target): such a link is
+// a refused submission. A link to a file there (OWNERS, README.md) is read
+// under the loader's rules.
+func (r *Repo) refusedLink(rel string, e fs.DirEntry) bool {
+	if e.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	abs, err := manifest.Resolve(r.Root, rel)
+	if err != nil {
+		return true
+	}
+	st, err := os.Stat(abs) // stat only: nothing behind the link is read
+	return err != nil || !st.Mode().IsRegular()
+}
+
 func isSymlink(abs string) bool {
 	st, err := os.Lstat(abs)
 	return err == nil && st.Mode()&fs.ModeSymlink != 0
@@ -246,7 +263,7 @@ func (r *Repo) refused(layout, name, version, link string) *Submission {
 	s := &Submission{Repo: r, Layout: layout, Name: name, Version: version, Dir: link, TaskPath: link, Refused: true}
 	target, _ := os.Readlink(r.abs(link))
 	s.Problems = append(s.Problems, manifest.Problem{Path: link, Rule: manifest.RuleLimits, Line: 1, Column: 1,
-		Message: fmt.Sprintf("%s is a symlink (to %s), not a directory: it is not followed, so nothing in it is checked", link, target),
+		Message: fmt.Sprintf("%s is a symlink (to %s) where a directory belongs: it is not followed, so nothing in it is checked", link, target),
 		Help:    symlinkHelp})
 	return s
 }

@@ -171,3 +171,54 @@ func TestChangedFrom(t *testing.T) {
 		t.Error("an option must not pass as a revision")
 	}
 }
+
+// Symlinks where task or version directories belong are refused
+// submissions, never followed; a link to a file inside the repository
+// (a shared OWNERS) is read under the loader's rules.
+func TestDiscoverRefusesDirectoryLinks(t *testing.T) {
+	root := testrepo.New(t, map[string]string{
+		"partners/hello/0.1/hello.yaml": task("hello"),
+		"shared/OWNERS":                 "approvers: [alice]\n",
+	})
+	for link, target := range map[string]string{
+		"partners/hello/OWNERS": "../../shared/OWNERS", // a file inside: fine
+		"partners/hello/0.2":    "0.1",                 // a directory inside: refused
+		"partners/alias":        "hello",
+		"partners/gone/0.1":     "/nonexistent",
+		"partners/etc":          "/etc",
+		"task":                  "partners",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, link)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs, err := r.Discover()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range subs {
+		d := s.Dir
+		if s.Refused {
+			d += " refused"
+			if len(s.Problems) != 1 || !strings.Contains(s.Problems[0].Message, "is a symlink") || s.Manifest != nil || len(s.Files) != 0 {
+				t.Errorf("%s: %+v", s.Dir, s)
+			}
+		}
+		got = append(got, d)
+	}
+	want := []string{"partners/alias refused", "partners/etc refused", "partners/gone/0.1 refused", "partners/hello/0.1", "partners/hello/0.2 refused", "task refused"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if h := subs[3]; h.Owners == nil || len(h.Owners.Approvers) != 1 || len(h.Problems) != 0 {
+		t.Errorf("a linked OWNERS inside the repository is read: %+v %+v", h.Owners, h.Problems)
+	}
+}

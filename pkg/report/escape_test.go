@@ -29,6 +29,13 @@ func TestTextEscapesWhatTheRepositoryWrites(t *testing.T) {
 	if lines[0] != want || lines[1] != `    help: rename it\nnow` {
 		t.Errorf("got\n%s\n%s\nwant\n%s", lines[0], lines[1], want)
 	}
+	b.Reset()
+	if err := Log(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], `partners/x\npartners/ok`) || strings.Contains(b.String(), "\x1b") {
+		t.Errorf("log: %q", b.String())
+	}
 }
 
 func TestWaiversAreListed(t *testing.T) {
@@ -36,17 +43,20 @@ func TestWaiversAreListed(t *testing.T) {
 	res := &check.Result{Submissions: []check.SubmissionResult{{ID: "partners/hello/0.1", Checks: []check.Status{
 		{Check: "privilege/privileged", Skipped: "waived", Waiver: w}, {Check: "image/registry"},
 	}}}}
-	var text, js, gh, md, sarif, junit bytes.Buffer
+	var text, log, js, gh, md, sarif, junit bytes.Buffer
 	for _, f := range []struct {
 		b   *bytes.Buffer
 		fmt string
-	}{{&text, "text"}, {&js, "json"}, {&gh, "github"}, {&md, "markdown"}, {&sarif, "sarif"}, {&junit, "junit"}} {
+	}{{&text, "text"}, {&log, "log"}, {&js, "json"}, {&gh, "github"}, {&md, "markdown"}, {&sarif, "sarif"}, {&junit, "junit"}} {
 		if err := Write(f.b, f.fmt, res); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if !strings.Contains(text.String(), "waived: partners/hello/0.1 privilege/privileged until 2999-01-01 (.taskgate.yaml:3): buildah\\nneeds it\n") {
 		t.Errorf("text:\n%s", text.String())
+	}
+	if !strings.Contains(log.String(), "waived: partners/hello/0.1 privilege/privileged until 2999-01-01 (.taskgate.yaml, line 3): buildah needs it\n") {
+		t.Errorf("log:\n%s", log.String())
 	}
 	var r JSONReport
 	if err := json.Unmarshal(js.Bytes(), &r); err != nil {

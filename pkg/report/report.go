@@ -90,20 +90,20 @@ func summaryLine(w io.Writer, res *check.Result) error {
 // partner's text cannot forge a line of its own.
 func Log(w io.Writer, res *check.Result) error {
 	replacer := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
-	oneLine := func(s string) string { return escapeControls(replacer.Replace(s)) } // and no ESC or bidi control either
+	oneLine := func(s string) string { return EscapeControls(replacer.Replace(s)) } // and no ESC or bidi control either
 	for _, f := range res.Findings() {
 		msg := oneLine(f.Message)
 		if f.Severity == check.Error {
-			fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", escapeControls(f.File), f.Line, f.Column, f.Severity, f.Rule, msg)
+			fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", EscapeControls(f.File), f.Line, f.Column, f.Severity, f.Rule, msg)
 		} else {
-			fmt.Fprintf(w, "%s %s: %s (%s, line %d, column %d)\n", f.Severity, f.Rule, msg, escapeControls(f.File), f.Line, f.Column)
+			fmt.Fprintf(w, "%s %s: %s (%s, line %d, column %d)\n", f.Severity, f.Rule, msg, EscapeControls(f.File), f.Line, f.Column)
 		}
 		if f.Help != "" {
 			fmt.Fprintf(w, "    help: %s\n", oneLine(f.Help))
 		}
 	}
 	for _, wv := range Waivers(res) {
-		fmt.Fprintf(w, "waived: %s %s until %s (%s, line %d): %s\n", escapeControls(wv.Submission), wv.Rule, wv.Expires, wv.File, wv.Line, oneLine(wv.Reason))
+		fmt.Fprintf(w, "waived: %s %s until %s (%s, line %d): %s\n", EscapeControls(wv.Submission), wv.Rule, wv.Expires, wv.File, wv.Line, oneLine(wv.Reason))
 	}
 	return summaryLine(w, res)
 }

@@ -82,6 +82,13 @@ func TestTasksPassTheGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(cat, "task", "tasks_test.go"))
+	// The maintainers' one waiver: report's step runs the taskgate binary
+	// (no shell in its image), which says the github workspace is missing
+	// and exits 0 by itself. A waiver is reviewed when it expires.
+	waiver := "waivers:\n  - {task: taskgate-report, versions: [\"0.1\"], rule: credentials/no-skip, expires: 2027-12-01,\n     reason: \"taskgate report (no shell in its image) exits 0 by itself without the github workspace\"}\n"
+	if err := os.WriteFile(filepath.Join(cat, ".taskgate.yaml"), []byte(waiver), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	repo, err := catalog.Open(cat)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +110,8 @@ func TestTasksPassTheGate(t *testing.T) {
 	}
 	for _, s := range res.Submissions {
 		for _, st := range s.Checks {
-			if st.Skipped != "" && !strings.HasPrefix(st.Check, "integration/") && st.Check != "credentials/no-skip" {
+			waived := st.Waiver != nil && s.ID == "task/taskgate-report/0.1" && st.Check == "credentials/no-skip"
+			if st.Skipped != "" && !strings.HasPrefix(st.Check, "integration/") && !waived {
 				t.Errorf("%s: %s skipped: %s", s.ID, st.Check, st.Skipped)
 			}
 		}

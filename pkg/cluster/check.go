@@ -272,8 +272,17 @@ func RunFindings(f *manifest.File, res *RunResult, err error, opts RunOptions) [
 			if tr.Succeeded {
 				continue
 			}
+			if strings.Contains(tr.Log, resultsTooLarge) {
+				out = append(out, at(resultsPath(f), "keep TEST_OUTPUT to the verdict and its counts, well under 4096 bytes with the step's other results; write details to the step's log",
+					"the Task fails %s: a step wrote more results than Tekton's limit of 4096 bytes (its termination message), so Tekton's entrypoint failed it: %s", where, clip(tr.Log)))
+				continue
+			}
 			path, help := stepOf(f, tr.Message)
-			out = append(out, at(path, help, "the Task fails %s: %s: %s", where, tr.Reason, tr.Message))
+			msg := tr.Message
+			if tr.Log != "" {
+				msg += "; the step's log ends: " + clip(tr.Log)
+			}
+			out = append(out, at(path, help, "the Task fails %s: %s: %s", where, tr.Reason, msg))
 		}
 		if len(out) == 0 {
 			out = append(out, at("spec", "see the PipelineRun's message", "the run fails %s: %s: %s", where, res.Reason, res.Message))
@@ -303,6 +312,21 @@ func RunFindings(f *manifest.File, res *RunResult, err error, opts RunOptions) [
 	}
 	return []check.Finding{{Rule: RuleRun, Severity: check.Info, File: f.Path, Line: 1, Column: 1,
 		Message: fmt.Sprintf("%s; TEST_OUTPUT: %s", summary, clip(raw)), Help: helpPassed}}
+}
+
+// resultsTooLarge is what Tekton's entrypoint logs when a step's results
+// exceed the termination message (github.com/tektoncd/pipeline
+// pkg/termination).
+const resultsTooLarge = "Termination message is above max allowed size"
+
+// resultsPath is where a results finding goes: TEST_OUTPUT when declared.
+func resultsPath(f *manifest.File) string {
+	for _, r := range f.Task.Spec.Results {
+		if r.Name == "TEST_OUTPUT" {
+			return "spec.results[TEST_OUTPUT]"
+		}
+	}
+	return "spec.results"
 }
 
 const helpPassed = "nothing to fix: the Task runs under Pod Security \"restricted\" without credentials"

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -24,9 +25,12 @@ import (
 )
 
 // Client talks to one cluster through the dynamic client: taskgate needs
-// no typed clientset, and Tekton's kinds are CRDs anyway.
+// no typed clientset, and Tekton's kinds are CRDs anyway. The core client
+// only reads a failed step's log (a subresource the dynamic client
+// cannot get); nil, the findings go without it.
 type Client struct {
-	dyn dynamic.Interface
+	dyn  dynamic.Interface
+	core corev1client.CoreV1Interface
 	// Namespace is where dry-runs are made (the kubeconfig context's
 	// namespace, or "default").
 	Namespace string
@@ -59,10 +63,14 @@ func NewForConfig(cfg *rest.Config, namespace string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	core, err := corev1client.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if namespace == "" {
 		namespace = "default"
 	}
-	return &Client{dyn: dyn, Namespace: namespace}, nil
+	return &Client{dyn: dyn, core: core, Namespace: namespace}, nil
 }
 
 // NewForDynamic wraps a dynamic client (tests pass a fake one).

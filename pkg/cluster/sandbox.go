@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
@@ -68,6 +69,9 @@ type TaskRunResult struct {
 	Reason, Message    string
 	Results            map[string]string // string results by name (TEST_OUTPUT)
 	Pod                string
+	// Log is the end of a failed step's log (the entrypoint says there
+	// why it failed a step that exited 0, e.g. results too large).
+	Log string
 }
 
 // Sandbox creates a throw-away namespace for one run: Pod Security
@@ -361,10 +365,33 @@ func (c *Client) taskRuns(ctx context.Context, ns, pipelineRun string) ([]TaskRu
 				r.Results[res.Name] = res.Value.StringVal
 			}
 		}
+		if !r.Succeeded {
+			r.Log = c.failedStepLog(ctx, ns, tr)
+		}
 		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// failedStepLog is the last lines of the first step that exited non-zero
+// ("" when none did, or the log cannot be read).
+func (c *Client) failedStepLog(ctx context.Context, ns string, tr *v1.TaskRun) string {
+	if c.core == nil || tr.Status.PodName == "" {
+		return ""
+	}
+	for _, st := range tr.Status.Steps {
+		if st.Terminated == nil || st.Terminated.ExitCode == 0 {
+			continue
+		}
+		tail, limit := int64(5), int64(2048)
+		data, err := c.core.Pods(ns).GetLogs(tr.Status.PodName, &corev1.PodLogOptions{Container: st.Container, TailLines: &tail, LimitBytes: &limit}).DoRaw(ctx)
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(data))
+	}
+	return ""
 }
 
 func toUnstructured(obj any) (*unstructured.Unstructured, error) {

@@ -39,10 +39,12 @@ fuzz:
 bench:
 	$(GO) test ./pkg/rules -run '^$$' -bench . -benchmem -count 3
 
-# deps: the Debian packages tests use (shellcheck, a real OCI registry).
+# deps: the Debian packages tests use: shellcheck, a real OCI registry,
+# and e2e's real node (containerd, runc, CNI plugins, iptables, iproute2
+# for the pod bridge, busybox-static as the base of its images).
 deps:
 	apt-get update
-	apt-get install -y shellcheck docker-registry
+	apt-get install -y shellcheck docker-registry containerd runc containernetworking-plugins iptables iproute2 busybox-static
 
 clean:
 	rm -rf $(BIN)
@@ -54,14 +56,16 @@ docs:
 	$(GO) run ./cmd/taskgate rules --format markdown > docs/rules.md.tmp
 	mv docs/rules.md.tmp docs/rules.md
 
-# e2e: end-to-end tests on a local control plane without Docker (etcd,
-# kube-apiserver, controller-manager, scheduler, kwok, Tekton controller,
-# all built from the Go module proxy, see e2e/README.md). The first run
-# builds and caches the binaries (minutes); later runs start in seconds.
+# e2e: end-to-end tests on a local cluster without Docker (etcd,
+# kube-apiserver, controller-manager, scheduler, a real kubelet on
+# Debian's containerd, kwok for API-only tests, Tekton's controller and
+# step images, all built from the Go module proxy, see e2e/README.md).
+# It needs root and `make deps`. The first run builds and caches the
+# binaries (minutes); later runs start in seconds.
 # e2e-kind: the same on kind with a real Tekton (needs Docker and network).
 .PHONY: e2e e2e-tools e2e-kind
-# e2e-tools builds the control-plane binaries first (cached by content), so
-# the test timeout covers tests only.
+# e2e-tools builds the binaries first (cached by content), so the test
+# timeout covers tests only.
 e2e-tools:
 	$(GO) run ./e2e/localcp/cmd/e2e-tools e2e/tools
 

@@ -1,8 +1,11 @@
-// Package localcp runs a Kubernetes control plane with Tekton on
-// 127.0.0.1 without Docker, for end-to-end tests: etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler, kwok as the node and the
-// Tekton Pipelines controller, every binary built from the Go module
-// proxy (the modules under e2e/tools pin the versions) and cached.
+// Package localcp runs a Kubernetes cluster with Tekton on this machine
+// without Docker, for end-to-end tests: etcd, kube-apiserver,
+// kube-controller-manager and kube-scheduler on 127.0.0.1; one real node
+// (a kubelet on Debian's containerd, runc and CNI plugins) and, tainted
+// beside it for API-only tests, a kwok node; the Tekton Pipelines
+// controller, whose step images are pushed to a registry on loopback.
+// Every Go binary is built from the Go module proxy (the modules under
+// e2e/tools pin the versions) and cached.
 package localcp
 
 import (
@@ -28,21 +31,30 @@ const (
 	TektonVersion     = "v1.15.0"
 )
 
-// binary is one command built from a module under e2e/tools.
+// binary is one command built from a module under e2e/tools. A static
+// one goes into an image (Tekton's step images run in any base image,
+// busybox's included, so they cannot need a libc).
 type binary struct {
 	name, module, pkg, version, ldflags string
+	static                              bool
 }
 
 var kubeLDFlags = fmt.Sprintf("-X k8s.io/component-base/version.gitVersion=%s -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=%s",
 	KubernetesVersion, strings.Split(KubernetesVersion, ".")[1])
 
 var binaries = []binary{
-	{"etcd", "etcd", "go.etcd.io/etcd/server/v3", EtcdVersion, ""},
-	{"kube-apiserver", "kube", "k8s.io/kubernetes/cmd/kube-apiserver", KubernetesVersion, kubeLDFlags},
-	{"kube-controller-manager", "kube", "k8s.io/kubernetes/cmd/kube-controller-manager", KubernetesVersion, kubeLDFlags},
-	{"kube-scheduler", "kube", "k8s.io/kubernetes/cmd/kube-scheduler", KubernetesVersion, kubeLDFlags},
-	{"kwok", "kwok", "sigs.k8s.io/kwok/cmd/kwok", KwokVersion, ""},
-	{"tekton-controller", "tekton", "github.com/tektoncd/pipeline/cmd/controller", TektonVersion, ""},
+	{"etcd", "etcd", "go.etcd.io/etcd/server/v3", EtcdVersion, "", false},
+	{"kube-apiserver", "kube", "k8s.io/kubernetes/cmd/kube-apiserver", KubernetesVersion, kubeLDFlags, false},
+	{"kube-controller-manager", "kube", "k8s.io/kubernetes/cmd/kube-controller-manager", KubernetesVersion, kubeLDFlags, false},
+	{"kube-scheduler", "kube", "k8s.io/kubernetes/cmd/kube-scheduler", KubernetesVersion, kubeLDFlags, false},
+	{"kubelet", "kube", "k8s.io/kubernetes/cmd/kubelet", KubernetesVersion, kubeLDFlags, false},
+	{"kwok", "kwok", "sigs.k8s.io/kwok/cmd/kwok", KwokVersion, "", false},
+	{"tekton-controller", "tekton", "github.com/tektoncd/pipeline/cmd/controller", TektonVersion, "", false},
+	// the step images' binaries (see images.go)
+	{"entrypoint", "tekton", "github.com/tektoncd/pipeline/cmd/entrypoint", TektonVersion, "", true},
+	{"nop", "tekton", "github.com/tektoncd/pipeline/cmd/nop", TektonVersion, "", true},
+	{"workingdirinit", "tekton", "github.com/tektoncd/pipeline/cmd/workingdirinit", TektonVersion, "", true},
+	{"sidecarlogresults", "tekton", "github.com/tektoncd/pipeline/cmd/sidecarlogresults", TektonVersion, "", true},
 }
 
 // CacheDir is where built binaries are kept between runs:
@@ -95,6 +107,9 @@ func cacheKey(moduleDir string, b binary) (string, error) {
 		h.Write(data)
 	}
 	fmt.Fprintln(h, b.pkg, b.ldflags, runtime.GOOS, runtime.GOARCH, runtime.Version())
+	if b.static {
+		fmt.Fprintln(h, "CGO_ENABLED=0")
+	}
 	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
@@ -110,6 +125,9 @@ func build(ctx context.Context, moduleDir string, b binary, path string, log io.
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", strings.TrimSpace("-s -w "+b.ldflags), "-o", tmp, b.pkg)
 	cmd.Dir = moduleDir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
+	if b.static {
+		cmd.Env = append(cmd.Env, "CGO_ENABLED=0")
+	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("building %s in %s: %v\n%s", b.name, moduleDir, err, out)
@@ -119,8 +137,7 @@ func build(ctx context.Context, moduleDir string, b binary, path string, log io.
 }
 
 // ModuleDir is where a module of a tools module lives in the module
-// cache (downloading it if needed): Tekton's config/ and kwok's stages
-// are read from there.
+// cache (downloading it if needed): Tekton's config/ is read from there.
 func ModuleDir(ctx context.Context, toolsModule, module, version string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", module+"@"+version)
 	cmd.Dir = toolsModule

@@ -46,11 +46,18 @@ type Cluster struct {
 	Kubeconfig string
 	Config     *rest.Config
 	Dynamic    dynamic.Interface
+	// Registry is the loopback registry (host:port) the node pulls from;
+	// Images the references of the images pushed there at Start (by
+	// name: entrypoint, nop, workingdirinit, sidecarlogresults, shell,
+	// pause).
+	Registry string
+	Images   map[string]string
 	// Startup is how long Start took once the binaries were there.
 	Startup time.Duration
 
-	procs []*proc
-	log   io.Writer
+	procs  []*proc
+	log    io.Writer
+	bridge bool // the pod bridge was created
 }
 
 type proc struct {
@@ -106,14 +113,23 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if err := c.startKube(ctx, bins); err != nil {
 		return c, err
 	}
-	if err := c.startNode(ctx, bins, kwokDir); err != nil {
+	if err := c.startKwok(ctx, bins, kwokDir); err != nil {
+		return c, err
+	}
+	if err := c.startRegistry(ctx); err != nil {
+		return c, err
+	}
+	if err := c.pushStepImages(ctx, bins); err != nil {
+		return c, err
+	}
+	if err := c.startNode(ctx, bins); err != nil {
 		return c, err
 	}
 	if err := c.startTekton(ctx, bins, tektonDir, opts.FeatureFlags); err != nil {
 		return c, err
 	}
 	c.Startup = time.Since(start)
-	fmt.Fprintf(opts.Log, "localcp: control plane with Tekton %s up in %s (%s)\n", TektonVersion, c.Startup.Round(time.Millisecond), dir)
+	fmt.Fprintf(opts.Log, "localcp: control plane, node %s and Tekton %s up in %s (%s)\n", NodeName, TektonVersion, c.Startup.Round(time.Millisecond), dir)
 	return c, nil
 }
 
@@ -146,8 +162,8 @@ func (c *Cluster) startKube(ctx context.Context, bins map[string]string) error {
 		"--service-account-signing-key-file="+c.path("sa.key"),
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--token-auth-file="+c.path("tokens.csv"),
-		"--authorization-mode=RBAC",
-		"--allow-privileged=true", // as clusters do: Pod Security, not this flag, refuses privileged pods
+		"--authorization-mode=Node,RBAC", // the kubelet is system:node:taskgate-node
+		"--allow-privileged=true",        // as clusters do: Pod Security, not this flag, refuses privileged pods
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--endpoint-reconciler-type=none",
 	); err != nil {
@@ -187,12 +203,11 @@ current-context: e2e
 		"--kubeconfig="+c.Kubeconfig, "--leader-elect=false", "--secure-port=0")
 }
 
-// kwokStages are kwok's own fast node and pod stages plus one that
-// completes Tekton's pods: Running → Succeeded, each step container
-// terminated with exit code 0 and, when the pod carries the annotation
-// e2e.taskgate.dev/termination-message (Tekton copies a PipelineRun's
-// annotations onto its pods), that message: how a step reports results.
-// No container runs: this simulates the kubelet, not the Task.
+// kwok's own fast node and pod stages plus one that completes Tekton's
+// pods (Running → Succeeded, each step container terminated with exit
+// code 0 and no message): kwok-node-0 holds the pods of API-only tests,
+// which check what Tekton made of a Pipeline, not what a Task did. No
+// container runs there and no result comes back.
 const tektonPodComplete = `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata:
@@ -214,7 +229,6 @@ spec:
   next:
     statusTemplate: |
       {{ $now := Now }}
-      {{ $msg := index .metadata.annotations "e2e.taskgate.dev/termination-message" }}
       containerStatuses:
       {{ range .spec.containers }}
       - image: {{ .image | Quote }}
@@ -228,18 +242,19 @@ spec:
             reason: Completed
             startedAt: {{ $now | Quote }}
             finishedAt: {{ $now | Quote }}
-            {{ with $msg }}
-            message: {{ . | Quote }}
-            {{ end }}
       {{ end }}
       phase: Succeeded
 `
 
-// TerminationMessageAnnotation carries the termination message the
-// simulated steps report (see tektonPodComplete).
-const TerminationMessageAnnotation = "e2e.taskgate.dev/termination-message"
+// KwokNode is the fake node's name; it is tainted KwokTaint, so only a
+// pod that tolerates it (and selects it) lands there: every other pod
+// runs on the real node.
+const (
+	KwokNode  = "kwok-node-0"
+	KwokTaint = "taskgate.dev/kwok"
+)
 
-func (c *Cluster) startNode(ctx context.Context, bins map[string]string, kwokDir string) error {
+func (c *Cluster) startKwok(ctx context.Context, bins map[string]string, kwokDir string) error {
 	var stages bytes.Buffer
 	for _, f := range []string{"node/fast/node-initialize.yaml", "node/heartbeat/node-heartbeat.yaml", "pod/fast/pod-ready.yaml", "pod/fast/pod-delete.yaml"} {
 		data, err := os.ReadFile(filepath.Join(kwokDir, "kustomize", "stage", filepath.FromSlash(f)))
@@ -272,6 +287,7 @@ func (c *Cluster) startNode(ctx context.Context, bins map[string]string, kwokDir
 			"annotations": map[string]any{"kwok.x-k8s.io/node": "fake"},
 			"labels":      map[string]any{"kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": "kwok-node-0", "type": "kwok"},
 		},
+		"spec": map[string]any{"taints": []any{map[string]any{"key": KwokTaint, "value": "fake", "effect": "NoSchedule"}}},
 	}}
 	nodes := c.Dynamic.Resource(schema.GroupVersionResource{Version: "v1", Resource: "nodes"})
 	if _, err := nodes.Create(ctx, node, metav1.CreateOptions{}); err != nil {
@@ -285,10 +301,16 @@ func (c *Cluster) startNode(ctx context.Context, bins map[string]string, kwokDir
 			return false, err
 		}
 		taints, _, _ := unstructured.NestedSlice(n.Object, "spec", "taints")
+		others := 0 // the not-ready taint until the node lifecycle controller lifts it
+		for _, t := range taints {
+			if m, _ := t.(map[string]any); m["key"] != KwokTaint {
+				others++
+			}
+		}
 		conds, _, _ := unstructured.NestedSlice(n.Object, "status", "conditions")
 		for _, cd := range conds {
 			m, _ := cd.(map[string]any)
-			if m["type"] == "Ready" && m["status"] == "True" && len(taints) == 0 {
+			if m["type"] == "Ready" && m["status"] == "True" && others == 0 {
 				return true, nil
 			}
 		}
@@ -341,7 +363,6 @@ func (c *Cluster) startTekton(ctx context.Context, bins map[string]string, tekto
 	if err != nil {
 		return err
 	}
-	img := func(n string) string { return "ghcr.io/tektoncd/pipeline/" + n + ":" + TektonVersion }
 	env := []string{
 		"SYSTEM_NAMESPACE=tekton-pipelines", "KUBERNETES_MIN_VERSION=v1.28.0", "METRICS_DOMAIN=tekton.dev/pipeline",
 		"CONFIG_DEFAULTS_NAME=config-defaults", "CONFIG_LOGGING_NAME=config-logging", "CONFIG_OBSERVABILITY_NAME=config-observability",
@@ -350,9 +371,9 @@ func (c *Cluster) startTekton(ctx context.Context, bins map[string]string, tekto
 	}
 	if err := c.start("tekton-controller", bins["tekton-controller"], env,
 		"-kubeconfig="+c.Kubeconfig, "-disable-ha",
-		"-entrypoint-image="+img("entrypoint"), "-nop-image="+img("nop"),
-		"-sidecarlogresults-image="+img("sidecarlogresults"), "-workingdirinit-image="+img("workingdirinit"),
-		"-shell-image=cgr.dev/chainguard/busybox:latest", "-shell-image-win=mcr.microsoft.com/powershell:nanoserver",
+		"-entrypoint-image="+c.Images["entrypoint"], "-nop-image="+c.Images["nop"],
+		"-sidecarlogresults-image="+c.Images["sidecarlogresults"], "-workingdirinit-image="+c.Images["workingdirinit"],
+		"-shell-image="+c.Images["shell"], "-shell-image-win=mcr.microsoft.com/powershell:nanoserver",
 	); err != nil {
 		return err
 	}
@@ -434,11 +455,15 @@ func ReadObjects(path string) ([]*unstructured.Unstructured, error) {
 	}
 }
 
-// Stop ends every component, newest first, and removes the working
-// directory unless LOCALCP_KEEP is set.
+// Stop ends every component, newest first (the node's containers once
+// the kubelet is gone), unmounts what the node mounted, deletes the pod
+// bridge and removes the working directory unless LOCALCP_KEEP is set.
 func (c *Cluster) Stop() {
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		p := c.procs[i]
+		if p.name == "containerd" {
+			c.stopNode()
+		}
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-p.done:
@@ -448,6 +473,11 @@ func (c *Cluster) Stop() {
 		}
 	}
 	c.procs = nil
+	c.unmountAll()
+	if c.bridge {
+		_ = exec.Command("ip", "link", "del", bridgeName).Run()
+		c.bridge = false
+	}
 	if os.Getenv("LOCALCP_KEEP") == "" {
 		os.RemoveAll(c.Dir)
 	}
@@ -461,13 +491,18 @@ func (c *Cluster) path(elem ...string) string {
 // component dies with the test process (Pdeathsig), so a killed test
 // leaves no control plane behind.
 func (c *Cluster) start(name, bin string, env []string, args ...string) error {
+	return c.startEnv(name, bin, append(os.Environ(), env...), args...)
+}
+
+// startEnv is start with exactly env.
+func (c *Cluster) startEnv(name, bin string, env []string, args ...string) error {
 	log, err := os.Create(c.path(name + ".log"))
 	if err != nil {
 		return err
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		log.Close()
@@ -557,9 +592,10 @@ func (c *Cluster) writeKeys() error {
 		return err
 	}
 	files := map[string][]byte{
-		"sa.key":     pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
-		"sa.pub":     pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}),
-		"tokens.csv": []byte(adminToken + `,admin,admin,"system:masters"` + "\n"),
+		"sa.key": pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
+		"sa.pub": pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}),
+		"tokens.csv": []byte(adminToken + `,admin,admin,"system:masters"` + "\n" +
+			nodeToken + `,system:node:` + NodeName + `,node,"system:nodes"` + "\n"),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(c.path(name), data, 0o600); err != nil {

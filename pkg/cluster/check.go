@@ -274,13 +274,13 @@ func RunFindings(f *manifest.File, res *RunResult, err error, opts RunOptions) [
 			}
 			if strings.Contains(tr.Log, resultsTooLarge) {
 				out = append(out, at(resultsPath(f), "keep TEST_OUTPUT to the verdict and its counts, well under 4096 bytes with the step's other results; write details to the step's log",
-					"the Task fails %s: a step wrote more results than Tekton's limit of 4096 bytes (its termination message), so Tekton's entrypoint failed it: %s", where, clip(tr.Log)))
+					"the Task fails %s: a step's results (TEST_OUTPUT with its others) are over Tekton's limit of 4096 bytes (the step's termination message), so Tekton's entrypoint failed the step: %s", where, clip(tr.Log)))
 				continue
 			}
 			path, help := stepOf(f, tr.Message)
 			msg := tr.Message
 			if tr.Log != "" {
-				msg += "; the step's log ends: " + clip(tr.Log)
+				msg += "; " + clip(tr.Log)
 			}
 			out = append(out, at(path, help, "the Task fails %s: %s: %s", where, tr.Reason, msg))
 		}

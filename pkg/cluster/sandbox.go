@@ -69,8 +69,10 @@ type TaskRunResult struct {
 	Reason, Message    string
 	Results            map[string]string // string results by name (TEST_OUTPUT)
 	Pod                string
-	// Log is the end of a failed step's log (the entrypoint says there
-	// why it failed a step that exited 0, e.g. results too large).
+	// Log says why a step failed when the condition does not: the end of
+	// its log (Tekton's entrypoint says there why it failed a step that
+	// exited 0, e.g. results too large) or the kubelet's message for a
+	// step that never started.
 	Log string
 }
 
@@ -374,14 +376,16 @@ func (c *Client) taskRuns(ctx context.Context, ns, pipelineRun string) ([]TaskRu
 	return out, nil
 }
 
-// failedStepLog is the last lines of the first step that exited non-zero
-// ("" when none did, or the log cannot be read).
+// failedStepLog says why a step failed when Tekton's condition does not:
+// the end of the log of the first step that exited non-zero, else the
+// kubelet's message for a step that never started (e.g. "container has
+// runAsNonRoot and image will run as root"); "" when neither is known.
 func (c *Client) failedStepLog(ctx context.Context, ns string, tr *v1.TaskRun) string {
-	if c.core == nil || tr.Status.PodName == "" {
+	if tr.Status.PodName == "" {
 		return ""
 	}
 	for _, st := range tr.Status.Steps {
-		if st.Terminated == nil || st.Terminated.ExitCode == 0 {
+		if st.Terminated == nil || st.Terminated.ExitCode == 0 || c.core == nil {
 			continue
 		}
 		tail, limit := int64(5), int64(2048)
@@ -390,6 +394,20 @@ func (c *Client) failedStepLog(ctx context.Context, ns string, tr *v1.TaskRun) s
 			return ""
 		}
 		return strings.TrimSpace(string(data))
+	}
+	gvr, _ := Resource(schema.FromAPIVersionAndKind("v1", "Pod"))
+	u, err := c.dyn.Resource(gvr).Namespace(ns).Get(ctx, tr.Status.PodName, metav1.GetOptions{})
+	if err != nil {
+		return ""
+	}
+	p, err := fromUnstructured[corev1.Pod](u)
+	if err != nil {
+		return ""
+	}
+	for _, st := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+		if w := st.State.Waiting; w != nil && w.Message != "" {
+			return fmt.Sprintf("%s: %s: %s", st.Name, w.Reason, w.Message)
+		}
 	}
 	return ""
 }

@@ -273,8 +273,8 @@ func TestRunFindings(t *testing.T) {
 		// Tekton's entrypoint fails a step whose results exceed the
 		// termination message, and says so only in the step's log
 		{"results too large", &RunResult{Done: true, TaskRuns: []TaskRunResult{{Reason: "Failed", Message: `"step-check" exited with code 1`,
-			Log: "2026/01/01 00:00:00 Termination message is above max allowed size 4096, caused by large task result."}}}, nil, at{"hello.yaml", 15, 7, check.Error, "more results than Tekton's limit of 4096 bytes"}},
-		{"failed step's log", &RunResult{Done: true, TaskRuns: []TaskRunResult{{Reason: "Failed", Message: `"step-check" exited with code 1`, Log: "mkdir: can't create directory '/usr/local/check': Permission denied"}}}, nil, at{"hello.yaml", 17, 7, check.Error, "the step's log ends: mkdir: can't create directory"}},
+			Log: "2026/01/01 00:00:00 Termination message is above max allowed size 4096, caused by large task result."}}}, nil, at{"hello.yaml", 15, 7, check.Error, "(TEST_OUTPUT with its others) are over Tekton's limit of 4096 bytes"}},
+		{"failed step's log", &RunResult{Done: true, TaskRuns: []TaskRunResult{{Reason: "Failed", Message: `"step-check" exited with code 1`, Log: "mkdir: can't create directory '/usr/local/check': Permission denied"}}}, nil, at{"hello.yaml", 17, 7, check.Error, `exited with code 1; mkdir: can't create directory`}},
 		{"timed out", &RunResult{Done: true, Reason: "PipelineRunTimeout", Message: `PipelineRun "hello" failed to finish within "1m0s"`, TaskRuns: []TaskRunResult{{PipelineTask: "hello", Reason: "TaskRunCancelled", Message: "TaskRun cancelled as the PipelineRun it belongs to has timed out."}}}, nil, at{"hello.yaml", 17, 5, check.Error, "timed out"}},
 		{"cannot start", nil, errors.New("namespaces is forbidden"), at{"hello.yaml", 1, 1, check.Error, "could not start"}},
 	} {

@@ -166,6 +166,7 @@ func (c *Cluster) startKube(ctx context.Context, bins map[string]string) error {
 		"--allow-privileged=true",        // as clusters do: Pod Security, not this flag, refuses privileged pods
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--endpoint-reconciler-type=none",
+		"--kubelet-preferred-address-types=InternalIP", // logs: the node's name resolves nowhere
 	); err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
 	"taskgate.dev/taskgate/e2e/localcp"
 	"taskgate.dev/taskgate/internal/testrepo"
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -39,7 +40,12 @@ import (
 var (
 	cp       *localcp.Cluster
 	client   *cluster.Client
+	kube     kubernetes.Interface
 	taskgate string // the CLI, built for this run
+	// busybox images in the loopback registry, by digest, for the Tasks
+	// that run for real (registries outside this machine are out of
+	// reach): one runs as 65532, the other as root, as most images do
+	busybox, busyboxRoot string
 )
 
 func TestMain(m *testing.M) {
@@ -68,6 +74,23 @@ func run(m *testing.M) int {
 	if client, err = cluster.NewForConfig(cp.Config, "default"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
+	}
+	if kube, err = kubernetes.NewForConfig(cp.Config); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for _, im := range []struct {
+		ref        *string
+		repo, user string
+	}{{&busybox, "e2e/busybox", "65532"}, {&busyboxRoot, "e2e/busybox-root", ""}} {
+		img, err := localcp.BusyboxImage([]string{"/bin/sh"}, im.user)
+		if err == nil {
+			*im.ref, err = cp.Push(ctx, im.repo, img)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: test images:", err)
+			return 1
+		}
 	}
 	start := time.Now()
 	code := m.Run()
@@ -261,24 +284,60 @@ func TestComposedDryRun(t *testing.T) {
 	}
 }
 
-// `taskgate dry-run --run` end to end: the Task runs in a sandbox that
-// is deleted afterwards. kwok runs no container, so the check writes no
-// TEST_OUTPUT: the contract finding proves the run was judged.
+// `taskgate dry-run --run` end to end, for real: the example Task (its
+// image swapped for the local busybox one, nothing else changed) runs on
+// the node without its optional secret, Tekton's entrypoint returns the
+// TEST_OUTPUT it wrote, SKIPPED, and the sandbox is deleted afterwards.
 func TestCLIRun(t *testing.T) {
-	text, code := taskgateCLI(t, "dry-run", "../examples/catalog", "--kubeconfig", cp.Kubeconfig, "--run", "--timeout", "2m", "--format", "json")
+	dir := exampleCatalog(t)
+	text, code := taskgateCLI(t, "dry-run", dir, "--kubeconfig", cp.Kubeconfig, "--run", "--timeout", "3m", "--format", "json")
 	var rep struct{ Findings []check.Finding }
-	if err := json.Unmarshal([]byte(text), &rep); err != nil || code != 1 || len(rep.Findings) != 1 {
+	if err := json.Unmarshal([]byte(text), &rep); err != nil || code != 0 || len(rep.Findings) != 1 {
 		t.Fatalf("exit %d, %v\n%s", code, err, text)
 	}
 	f := rep.Findings[0]
-	if f.Rule != cluster.RuleRun || f.File != "partners/hello-world/0.1/hello-world.yaml" || f.Line != 23 || !strings.Contains(f.Message, "wrote no TEST_OUTPUT") {
+	if f.Rule != cluster.RuleRun || f.Severity != check.Info || f.File != "partners/hello-world/0.1/hello-world.yaml" ||
+		!strings.Contains(f.Message, "the Task succeeded") || !strings.Contains(f.Message, `"result":"SKIPPED"`) {
 		t.Errorf("finding %s", f)
 	}
 	ns := regexp.MustCompile(`taskgate-sandbox-[a-z0-9]+`).FindString(f.Message)
 	if ns == "" {
 		t.Fatalf("no sandbox namespace in %q", f.Message)
 	}
+	t.Logf("%s", f.Message)
 	assertNamespaceGoes(t, ns)
+}
+
+// exampleCatalog copies examples/catalog with the step image replaced by
+// the local busybox one (same lines, same script).
+func exampleCatalog(t *testing.T) string {
+	t.Helper()
+	const rel = "partners/hello-world/0.1/hello-world.yaml"
+	data, err := os.ReadFile(filepath.Join("../examples/catalog", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	image := regexp.MustCompile(`(?m)^(\s+image: ).*$`)
+	if len(image.FindAll(data, -1)) != 1 {
+		t.Fatalf("%s: want one image line", rel)
+	}
+	return testrepo.New(t, map[string]string{rel: string(image.ReplaceAll(data, []byte("${1}"+busybox)))})
+}
+
+// runTask loads a Task of testdata/run with BUSYBOX and BUSYBOX_ROOT
+// replaced by the local images.
+func runTask(t *testing.T, file string) *manifest.File {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata/run", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.NewReplacer("BUSYBOX_ROOT", busyboxRoot, "BUSYBOX", busybox).Replace(string(data)))
+	f := manifest.Parse(file, data, manifest.DefaultLimits)
+	if f.Task == nil {
+		t.Fatalf("%s: %+v", file, f.Problems)
+	}
+	return f
 }
 
 var (
@@ -341,6 +400,13 @@ func TestComposedPipelineRunReconciled(t *testing.T) {
 			t.Fatal(err)
 		}
 		objs[0].SetNamespace(ns)
+		if f == "pipelinerun.yaml" {
+			tpl, err := runtime.DefaultUnstructuredConverter.ToUnstructured(onKwok())
+			if err != nil {
+				t.Fatal(err)
+			}
+			unstructured.SetNestedMap(objs[0].Object, tpl, "spec", "taskRunTemplate", "podTemplate")
+		}
 		if err := cp.Apply(ctx, objs[0]); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -439,6 +505,7 @@ func TestValidationPipelineRun(t *testing.T) {
 	}
 	pr := fromUnstructured[v1.PipelineRun](t, obj)
 	pr.Spec.Workspaces = []v1.WorkspaceBinding{{Name: "workspace", EmptyDir: &corev1.EmptyDirVolumeSource{}}}
+	pr.Spec.TaskRunTemplate.PodTemplate = onKwok()
 	apply(t, ns, pr)
 
 	want := map[string]string{"discover": "taskgate-discover", "validate": "taskgate-validate"}
@@ -465,6 +532,16 @@ func TestValidationPipelineRun(t *testing.T) {
 	for pt, task := range want {
 		checkSteps(t, tasks[task], pods[pt])
 		t.Logf("pod %s is what Task %s says", pods[pt].Name, task)
+	}
+}
+
+// onKwok is the pod template of API-only tests: their pods go to the
+// kwok node, which completes them without running anything (their
+// images, from quay.io, could not be pulled here).
+func onKwok() *pod.Template {
+	return &pod.Template{
+		NodeSelector: map[string]string{"kubernetes.io/hostname": localcp.KwokNode},
+		Tolerations:  []corev1.Toleration{{Key: localcp.KwokTaint, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},
 	}
 }
 
@@ -527,44 +604,45 @@ func stubTask(t *testing.T, b *pipeline.Build, name string, ti *pipeline.TaskInf
 	return u
 }
 
-// The sandbox runs the Task into a pod whose containers are what the
-// Task says (images, args, env, securityContext), with the sandbox's
-// token-less service account and restricted pod settings; the TaskRun's
-// TEST_OUTPUT comes back; the namespace is deleted afterwards.
-// kwok stands in for the kubelet: the pod "completes" with the
-// termination message the test puts in an annotation.
+// The sandbox runs the example Task for real on the node: a pod whose
+// containers are what the Task says (images, args, env, securityContext),
+// with the sandbox's token-less service account and restricted pod
+// settings; the step ran as the Task's user without its optional secret,
+// says so in its log, and the TEST_OUTPUT it wrote (SKIPPED) comes back
+// through Tekton's entrypoint and the TaskRun.
 func TestSandboxPods(t *testing.T) {
-	const testOutput = `{"result":"SKIPPED","timestamp":"2026-01-01T00:00:00Z","successes":0,"failures":0,"warnings":0}`
-	msg, _ := json.Marshal([]map[string]any{{"key": "TEST_OUTPUT", "value": testOutput, "type": 1}})
-	for _, tc := range []struct{ dir, file string }{
-		{"../examples/catalog", "partners/hello-world/0.1/hello-world.yaml"},
-		{"testdata/tasks", "good.yaml"},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			ctx := context.Background()
-			s := submission(t, tc.dir, tc.file)
-			task := s.Manifest.Task
-			pr := cluster.SandboxRun(task)
-			pr.Annotations = map[string]string{localcp.TerminationMessageAnnotation: string(msg)}
-			res, err := client.Run(ctx, pr, cluster.RunOptions{Timeout: 2 * time.Minute, Keep: true})
-			if res != nil {
-				defer cp.Dynamic.Resource(gvrNS).Delete(ctx, res.Namespace, metav1.DeleteOptions{})
-			}
-			if err != nil || !res.Succeeded {
-				t.Fatalf("run: %+v, %v", res, err)
-			}
-			if len(res.TaskRuns) != 1 || res.TaskRuns[0].Results["TEST_OUTPUT"] != testOutput {
-				t.Fatalf("TaskRuns %+v", res.TaskRuns)
-			}
-			expectInfo(t, cluster.RunFindings(s.Manifest, res, err, cluster.RunOptions{}), "SKIPPED")
+	ctx := context.Background()
+	s := submission(t, exampleCatalog(t), "partners/hello-world/0.1/hello-world.yaml")
+	task := s.Manifest.Task
+	res, err := client.Run(ctx, cluster.SandboxRun(task), cluster.RunOptions{Timeout: 3 * time.Minute, Keep: true})
+	if res != nil {
+		defer cp.Dynamic.Resource(gvrNS).Delete(ctx, res.Namespace, metav1.DeleteOptions{})
+	}
+	if err != nil || !res.Succeeded {
+		t.Fatalf("run: %+v, %v", res, err)
+	}
+	if len(res.TaskRuns) != 1 || !strings.Contains(res.TaskRuns[0].Results["TEST_OUTPUT"], `"result":"SKIPPED"`) {
+		t.Fatalf("TaskRuns %+v", res.TaskRuns)
+	}
+	expectInfo(t, cluster.RunFindings(s.Manifest, res, err, cluster.RunOptions{}), "SKIPPED")
 
-			u, err := cp.Dynamic.Resource(gvrPod).Namespace(res.Namespace).Get(ctx, res.TaskRuns[0].Pod, metav1.GetOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := fromUnstructured[corev1.Pod](t, u)
-			checkPod(t, task, p)
-		})
+	u, err := cp.Dynamic.Resource(gvrPod).Namespace(res.Namespace).Get(ctx, res.TaskRuns[0].Pod, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := fromUnstructured[corev1.Pod](t, u)
+	checkPod(t, task, p)
+	if p.Spec.NodeName != localcp.NodeName {
+		t.Errorf("the pod ran on %q, not on the real node %s", p.Spec.NodeName, localcp.NodeName)
+	}
+	for _, st := range p.Status.ContainerStatuses {
+		if st.State.Terminated == nil || st.State.Terminated.ExitCode != 0 || st.ImageID == "" {
+			t.Errorf("container %s did not run to exit 0: %+v (image %q)", st.Name, st.State, st.ImageID)
+		}
+	}
+	logs, err := kube.CoreV1().Pods(res.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: "step-check"}).DoRaw(ctx)
+	if err != nil || !strings.Contains(string(logs), "no hello-world secret: skipping") {
+		t.Errorf("step log %q, %v", logs, err)
 	}
 }
 
@@ -716,10 +794,10 @@ func expectInfo(t *testing.T, got []check.Finding, contains string) {
 	}
 }
 
-// What the sandbox refuses, for real: Pod Security "restricted" rejects a
-// privileged step, the quota a step asking for more CPU than it allows,
-// and Tekton's timeout ends a run whose pod never starts. Each is a
-// finding at the step, and the namespace is deleted every time.
+// What the sandbox refuses at admission: Pod Security "restricted"
+// rejects a privileged step, the quota a step asking for more CPU than it
+// allows. Each is a finding at the step, and the namespace is deleted
+// every time.
 func TestSandboxRefuses(t *testing.T) {
 	ctx := context.Background()
 	greedy := submission(t, "testdata/tasks", "good.yaml").Manifest
@@ -729,22 +807,17 @@ func TestSandboxRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		f        *manifest.File
-		nowhere  bool // a pod no node accepts
 		contains string
 		line     int
 	}{
-		{"privileged", submission(t, "testdata/tasks", "privileged.yaml").Manifest, false, `violates PodSecurity "restricted`, 9},
-		{"over quota", greedy, false, "exceeded quota", 12},
-		{"timeout", submission(t, "testdata/tasks", "good.yaml").Manifest, true, "timed out", 12},
+		{"privileged", submission(t, "testdata/tasks", "privileged.yaml").Manifest, `violates PodSecurity "restricted`, 9},
+		{"over quota", greedy, "exceeded quota", 12},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pr := cluster.SandboxRun(tc.f.Task)
-			if tc.nowhere {
-				pr.Spec.TaskRunTemplate.PodTemplate = &pod.Template{NodeSelector: map[string]string{"taskgate.dev/no-such-node": "x"}}
-			}
-			opts := cluster.RunOptions{Timeout: 10 * time.Second, Grace: time.Minute}
+			// Tekton retries a pod the quota refuses until the timeout
+			opts := cluster.RunOptions{Timeout: 15 * time.Second, Grace: time.Minute}
 			start := time.Now()
-			res, err := client.Run(ctx, pr, opts)
+			res, err := client.Run(ctx, cluster.SandboxRun(tc.f.Task), opts)
 			if err != nil || res == nil || !res.Done || res.Succeeded {
 				t.Fatalf("run: %+v, %v", res, err)
 			}
@@ -753,6 +826,49 @@ func TestSandboxRefuses(t *testing.T) {
 				t.Errorf("findings (want line %d, %q):\n%s", tc.line, tc.contains, show(got))
 			}
 			t.Logf("%s in %s: %s", tc.name, time.Since(start).Round(time.Millisecond), got[0].Message)
+			assertNamespaceGoes(t, res.Namespace)
+		})
+	}
+}
+
+// What a run on the real node catches, each a finding where the partner
+// fixes it, the namespace deleted afterwards: a Task that exits 0 but
+// writes no TEST_OUTPUT; one that writes 1 MiB of it (more than a
+// termination message carries: Tekton's entrypoint fails the step); one
+// whose image runs as root (the kubelet refuses it under runAsNonRoot);
+// one that sleeps past the deadline (Tekton's timeout ends it).
+func TestSandboxCaught(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		file     string
+		timeout  time.Duration
+		line     int
+		contains []string
+	}{
+		{"no-output.yaml", 3 * time.Minute, 7, []string{"the Task succeeded", "TEST_OUTPUT"}},
+		{"big-output.yaml", 3 * time.Minute, 7, []string{"TEST_OUTPUT", "4096"}},
+		{"needs-root.yaml", 3 * time.Minute, 9, []string{"CreateContainerConfigError", "runAsNonRoot and image will run as root"}},
+		{"sleeps.yaml", 20 * time.Second, 9, []string{"timed out", "20s"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			f := runTask(t, tc.file)
+			opts := cluster.RunOptions{Timeout: tc.timeout, Grace: time.Minute}
+			start := time.Now()
+			res, err := client.Run(ctx, cluster.SandboxRun(f.Task), opts)
+			if res == nil {
+				t.Fatalf("run: %v", err)
+			}
+			got := cluster.RunFindings(f, res, err, opts)
+			ok := len(got) == 1 && got[0].Severity == check.Error && got[0].Line == tc.line && got[0].Help != ""
+			for _, c := range tc.contains {
+				ok = ok && strings.Contains(got[0].Message, c)
+			}
+			if !ok {
+				t.Errorf("findings (want one error at line %d containing %q):\n%s", tc.line, tc.contains, show(got))
+			}
+			if len(got) > 0 {
+				t.Logf("%s in %s: %s", tc.file, time.Since(start).Round(time.Millisecond), got[0])
+			}
 			assertNamespaceGoes(t, res.Namespace)
 		})
 	}

@@ -86,6 +86,9 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if opts.FeatureFlags == nil {
 		opts.FeatureFlags = DefaultFeatureFlags
 	}
+	if err := Prerequisites(); err != nil {
+		return nil, err
+	}
 	bins, err := Binaries(ctx, opts.ToolsDir, opts.Log)
 	if err != nil {
 		return nil, err

@@ -35,18 +35,33 @@ var (
 	CNIBinDir        = "/usr/lib/cni"
 )
 
+// Prerequisites says what this machine lacks to run the cluster: root
+// and Debian's packages (make deps); nil when nothing.
+func Prerequisites() error {
+	var missing []string
+	for p, pkg := range map[string]string{
+		ContainerdBinary: "containerd", CtrBinary: "containerd", "/usr/sbin/runc": "runc",
+		filepath.Join(CNIBinDir, "bridge"): "containernetworking-plugins", filepath.Join(CNIBinDir, "host-local"): "containernetworking-plugins",
+		RegistryBinary: "docker-registry", BusyboxBinary: "busybox-static", "/usr/sbin/ip": "iproute2",
+	} {
+		if _, err := os.Stat(p); err != nil {
+			missing = append(missing, fmt.Sprintf("%s (Debian package %s)", p, pkg))
+		}
+	}
+	sort.Strings(missing)
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root (containerd, runc and the pod network need it)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("localcp needs %s: run `make deps` as root", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 // startNode starts containerd (its own root, state and socket in Dir),
 // the pod bridge and a kubelet registered as NodeName, and waits until
 // the node is Ready and schedulable.
 func (c *Cluster) startNode(ctx context.Context, bins map[string]string) error {
-	for _, p := range []string{ContainerdBinary, CtrBinary, filepath.Join(CNIBinDir, "bridge"), filepath.Join(CNIBinDir, "host-local")} {
-		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("the node needs %s (make deps: containerd, runc, containernetworking-plugins): %w", p, err)
-		}
-	}
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("the node needs root (containerd, runc and the pod network)")
-	}
 	if err := c.startContainerd(ctx); err != nil {
 		return err
 	}

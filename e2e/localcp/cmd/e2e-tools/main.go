@@ -1,5 +1,7 @@
 // Command e2e-tools builds (or finds cached) every binary the e2e suite
 // runs, so that `make e2e` spends its test timeout on tests, not builds.
+// It first checks what the cluster needs of the machine (root, Debian's
+// packages), so a missing package fails before a long build, not after.
 package main
 
 import (
@@ -16,6 +18,10 @@ func main() {
 	toolsDir := "e2e/tools"
 	if len(os.Args) > 1 {
 		toolsDir = os.Args[1]
+	}
+	if err := localcp.Prerequisites(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e-tools:", err)
+		os.Exit(1)
 	}
 	bins, err := localcp.Binaries(context.Background(), toolsDir, os.Stderr)
 	if err != nil {

@@ -113,26 +113,27 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		}
 	}()
 	start := time.Now()
-	if err := c.startKube(ctx, bins); err != nil {
-		return c, err
-	}
-	if err := c.startKwok(ctx, bins, kwokDir); err != nil {
-		return c, err
-	}
-	if err := c.startRegistry(ctx); err != nil {
-		return c, err
-	}
-	if err := c.pushStepImages(ctx, bins); err != nil {
-		return c, err
-	}
-	if err := c.startNode(ctx, bins); err != nil {
-		return c, err
-	}
-	if err := c.startTekton(ctx, bins, tektonDir, opts.FeatureFlags); err != nil {
-		return c, err
+	var phases []string
+	for _, ph := range []struct {
+		name string
+		run  func() error
+	}{
+		{"control plane", func() error { return c.startKube(ctx, bins) }},
+		{"kwok", func() error { return c.startKwok(ctx, bins, kwokDir) }},
+		{"registry", func() error { return c.startRegistry(ctx) }},
+		{"step images", func() error { return c.pushStepImages(ctx, bins) }},
+		{"node", func() error { return c.startNode(ctx, bins) }},
+		{"Tekton", func() error { return c.startTekton(ctx, bins, tektonDir, opts.FeatureFlags) }},
+	} {
+		t := time.Now()
+		if err := ph.run(); err != nil {
+			return c, err
+		}
+		phases = append(phases, fmt.Sprintf("%s %s", ph.name, time.Since(t).Round(100*time.Millisecond)))
 	}
 	c.Startup = time.Since(start)
-	fmt.Fprintf(opts.Log, "localcp: control plane, node %s and Tekton %s up in %s (%s)\n", NodeName, TektonVersion, c.Startup.Round(time.Millisecond), dir)
+	fmt.Fprintf(opts.Log, "localcp: control plane, node %s and Tekton %s up in %s: %s (%s)\n", NodeName, TektonVersion,
+		c.Startup.Round(time.Millisecond), strings.Join(phases, ", "), dir)
 	return c, nil
 }
 

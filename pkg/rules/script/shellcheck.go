@@ -101,7 +101,8 @@ func runShellcheck(s *catalog.Submission) []check.Finding {
 			out = append(out, f)
 		default:
 			var pe syntax.ParseError
-			if _, err := sc.parse(); !errors.As(err, &pe) { // script/syntax reports what does not parse
+			var be *BoundsError
+			if _, err := sc.parse(); !errors.As(err, &pe) && !errors.As(err, &be) { // script/syntax reports what does not parse
 				scripts = append(scripts, sc)
 			}
 		}

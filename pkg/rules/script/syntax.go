@@ -70,9 +70,13 @@ func parse(sc *Script) []check.Finding {
 	_, err := sc.parse()
 	var pe syntax.ParseError
 	var le syntax.LangError
+	var be *BoundsError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &be):
+		return []check.Finding{sc.At(0, "%s is not parsed: %s; script/syntax, script/shellcheck and the rules that read scripts (script/param-injection through a second shell, credentials/no-skip, the sudo and container-engine checks) did not check it", sc.describe(), be.Msg).
+			WithHelp("move the script into a file of the image (or split it between steps): an embedded script stays well under these limits")}
 	case errors.As(err, &le):
 		// a bash feature under /bin/sh works where /bin/sh is bash (UBI,
 		// Fedora) and breaks where it is not (Alpine, Debian, distroless)
@@ -90,8 +94,12 @@ func parse(sc *Script) []check.Finding {
 	return []check.Finding{sc.At(0, "%s does not parse: %v", sc.describe(), err)}
 }
 
-// parse parses the masked script in its shell's language.
+// parse parses the masked script in its shell's language, once it is
+// known to be within the bounds a parser handles (a *BoundsError if not).
 func (s *Script) parse() (*syntax.File, error) {
+	if err := CheckBounds(s.Text); err != nil {
+		return nil, err
+	}
 	return syntax.NewParser(syntax.Variant(languages[s.Shell])).Parse(strings.NewReader(s.Masked()), "")
 }
 

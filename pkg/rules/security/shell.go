@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/pkg/check"
+	scripts "taskgate.dev/taskgate/pkg/rules/script"
 )
 
 // tektonVar matches Tekton's `$(params.x)`-style substitutions, which a
@@ -33,6 +34,9 @@ func parseScript(src string) *script {
 		return sc
 	}
 	sc.shell = true
+	if sc.err = scripts.CheckBounds(src); sc.err != nil {
+		return sc // script/syntax reports it; a parser could not take it
+	}
 	masked := tektonVar.ReplaceAllStringFunc(src, func(m string) string { return strings.Repeat("_", len(m)) })
 	sc.file, sc.err = syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(masked), "")
 	if sc.err != nil {

@@ -1,10 +1,13 @@
 package manifest
 
 import (
+	"io/fs"
+
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 )
 
@@ -255,5 +258,48 @@ spec:
 	f := Parse("t.yaml", []byte(src), DefaultLimits)
 	if len(f.Problems) != 0 || f.Task == nil || f.Task.Spec.Steps[0].Image != "alpine" {
 		t.Fatalf("merge key not applied: %+v %+v", f.Problems, f.Task)
+	}
+}
+
+// One 200 KB string aliased 3,000 times is 3,000 nodes, far under
+// MaxNodes, and 600 MB once decoded: the loader counts bytes too.
+func TestAliasedStringBomb(t *testing.T) {
+	src := "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: bomb\n  annotations:\n    big: &s " +
+		strings.Repeat("x", 200_000) + "\nspec:\n  steps:\n    - name: s\n      image: alpine\n      args: [" +
+		strings.TrimSuffix(strings.Repeat("*s, ", 3000), ", ") + "]\n"
+	f := Parse("bomb.yaml", []byte(src), DefaultLimits)
+	mustOne(t, f, RuleLimits, 11, "more than 2097152 bytes")
+	if f.Root != nil || f.Task != nil {
+		t.Error("a bomb must not be handed to later checks")
+	}
+	// the same string written out once is an ordinary (large) Task
+	f = Parse("big.yaml", []byte(strings.Replace(src, strings.Repeat("*s, ", 2999), "", 1)), DefaultLimits)
+	if len(f.Problems) != 0 || f.Task == nil {
+		t.Errorf("one alias: %+v", f.Problems)
+	}
+}
+
+// No file of the corpus comes near the limits.
+func TestCorpusWithinLimits(t *testing.T) {
+	half := Limits{MaxFileBytes: DefaultLimits.MaxFileBytes / 2, MaxNodes: DefaultLimits.MaxNodes / 2, MaxDepth: DefaultLimits.MaxDepth / 2, MaxScalarBytes: DefaultLimits.MaxScalarBytes / 2}
+	n := 0
+	err := filepath.WalkDir(testrepo.Corpus(t), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		n++
+		for _, pr := range Parse(p, data, half).Problems {
+			if pr.Rule == RuleLimits {
+				t.Errorf("%s: %s", p, pr.Message)
+			}
+		}
+		return nil
+	})
+	if err != nil || n < 100 {
+		t.Fatalf("%d files: %v", n, err)
 	}
 }

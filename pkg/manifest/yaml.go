@@ -17,11 +17,16 @@ type Limits struct {
 	MaxFileBytes int64 // size of the file on disk
 	MaxNodes     int   // YAML nodes after alias expansion (billion laughs)
 	MaxDepth     int   // nesting depth after alias expansion
+	// MaxScalarBytes bounds the bytes of keys and values after alias
+	// expansion: one large string aliased a few thousand times stays under
+	// MaxNodes and still decodes to gigabytes.
+	MaxScalarBytes int64
 }
 
 // DefaultLimits are generous for real Tasks (the largest in the corpus is
-// ~100 KB, ~4k nodes, depth < 15) and small enough to stop abuse early.
-var DefaultLimits = Limits{MaxFileBytes: 1 << 20, MaxNodes: 200_000, MaxDepth: 64}
+// ~100 KB, ~4k nodes, depth < 15; without aliases its scalars hold fewer
+// bytes than its file) and small enough to stop abuse early.
+var DefaultLimits = Limits{MaxFileBytes: 1 << 20, MaxNodes: 200_000, MaxDepth: 64, MaxScalarBytes: 2 << 20}
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
@@ -97,7 +102,13 @@ func syntaxProblem(err error, data []byte) Problem {
 // expanded, without expanding it: sizes are memoised per node, so a
 // billion-laughs document costs as much as its text.
 func checkExpansion(root *yaml.Node, lim Limits) (Problem, bool) {
-	type measure struct{ nodes, depth int }
+	type measure struct {
+		nodes, depth int
+		bytes        int64
+	}
+	over := func(m measure) bool {
+		return m.nodes > lim.MaxNodes || m.depth > lim.MaxDepth || m.bytes > lim.MaxScalarBytes
+	}
 	memo := map[*yaml.Node]measure{}
 	onStack := map[*yaml.Node]bool{}
 	var walk func(n *yaml.Node) (measure, *yaml.Node)
@@ -106,15 +117,15 @@ func checkExpansion(root *yaml.Node, lim Limits) (Problem, bool) {
 			return m, nil
 		}
 		if onStack[n] {
-			return measure{lim.MaxNodes + 1, lim.MaxDepth + 1}, n
+			return measure{lim.MaxNodes + 1, lim.MaxDepth + 1, 0}, n
 		}
 		onStack[n] = true
 		defer delete(onStack, n)
-		m := measure{nodes: 1, depth: 1}
+		m := measure{nodes: 1, depth: 1, bytes: int64(len(n.Value))}
 		children := n.Content
 		if n.Kind == yaml.AliasNode && n.Alias != nil {
 			children = []*yaml.Node{n.Alias}
-			m.nodes, m.depth = 0, 0
+			m = measure{}
 		}
 		for _, c := range children {
 			cm, bad := walk(c)
@@ -122,10 +133,11 @@ func checkExpansion(root *yaml.Node, lim Limits) (Problem, bool) {
 				return cm, bad
 			}
 			m.nodes += cm.nodes
+			m.bytes += cm.bytes
 			if cm.depth+1 > m.depth {
 				m.depth = cm.depth + 1
 			}
-			if m.nodes > lim.MaxNodes || m.depth > lim.MaxDepth {
+			if over(m) {
 				return m, c
 			}
 		}
@@ -133,8 +145,16 @@ func checkExpansion(root *yaml.Node, lim Limits) (Problem, bool) {
 		return m, nil
 	}
 	m, at := walk(root)
+	if at == nil && over(m) { // a single scalar too large
+		at = root
+	}
 	if at == nil {
 		return Problem{}, true
+	}
+	if m.bytes > lim.MaxScalarBytes && m.nodes <= lim.MaxNodes && m.depth <= lim.MaxDepth {
+		return Problem{Rule: RuleLimits, Line: at.Line, Column: at.Column,
+			Message: fmt.Sprintf("the document expands to more than %d bytes of keys and values (alias expansion)", lim.MaxScalarBytes),
+			Help:    "write values out instead of repeating a large anchored value through aliases (`&a`/`*a`); a Task never needs this much text"}, false
 	}
 	if m.depth > lim.MaxDepth && m.nodes <= lim.MaxNodes {
 		return Problem{Rule: RuleLimits, Line: at.Line, Column: at.Column,

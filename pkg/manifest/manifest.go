@@ -176,7 +176,10 @@ func (f *File) parse(data []byte, lim Limits) {
 	if v := f.Node("metadata.name"); v != nil {
 		f.Name = v.Value
 	}
-	f.decode()
+	tags := checkTags(root)
+	f.Problems = append(f.Problems, tags...)
+	// a refused tag is reported once, not again as a difference
+	f.decode(len(tags) == 0)
 }
 
 func firstInvalidUTF8(b []byte) int {
@@ -191,8 +194,9 @@ func firstInvalidUTF8(b []byte) int {
 }
 
 // decode strictly decodes Tekton kinds it knows. Unknown kinds are left
-// for the tekton/kind check to judge.
-func (f *File) decode() {
+// for the tekton/kind check to judge. compare also reports where
+// Kubernetes' decoder would read the file differently.
+func (f *File) decode(compare bool) {
 	var target any
 	switch {
 	case f.Kind == "Task" && f.APIVersion == "tekton.dev/v1":
@@ -227,6 +231,11 @@ func (f *File) decode() {
 		f.problem(RuleSchema, 1, 1, "use values JSON can carry (no .inf/.nan)", "the manifest cannot be converted to JSON: %v", err)
 		f.Task, f.StepAction, f.Pipeline = nil, nil, nil
 		return
+	}
+	if compare {
+		if p, differs := f.kubernetesDiffers(raw); differs {
+			f.Problems = append(f.Problems, p)
+		}
 	}
 	if !f.strictDecode(raw, target) {
 		f.Task, f.StepAction, f.Pipeline = nil, nil, nil

@@ -303,3 +303,36 @@ func TestCorpusWithinLimits(t *testing.T) {
 		t.Fatalf("%d files: %v", n, err)
 	}
 }
+
+// What the gate checks is what Kubernetes runs: tags and YAML 1.1 forms
+// that sigs.k8s.io/yaml reads differently are yaml/syntax errors where
+// they are written.
+func TestReadLikeKubernetes(t *testing.T) {
+	task := func(step string) string {
+		return "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  steps:\n    - name: s\n      image: alpine\n" + step
+	}
+	for name, c := range map[string]struct {
+		src, want string // want: in the message; "" accepts
+		line      int
+	}{
+		"binary script":              {task("      script: !!binary ZWNobyBoaQo=\n"), "`!!binary` makes Kubernetes decode", 9},
+		"custom tag":                 {task("      script: !run echo hi\n"), "custom tag !run", 9},
+		"custom tag on a mapping":    {task("      env: !vars\n        - {name: A, value: b}\n"), "custom tag !vars", 9},
+		"int tag on a quoted string": {task("      workingDir: !!int \"12\"\n"), "the tag !!int", 9},
+		"timestamp tag":              {task("      args: [!!timestamp 2001-12-14]\n"), "the tag !!timestamp", 9},
+		"YAML 1.1 boolean":           {task("      args: [yes]\n"), `field spec.steps[0].args[0] differently from the gate: the gate reads "yes", Kubernetes true`, 9},
+		"YAML 1.1 letter":            {task("      args: [a, n]\n"), `field spec.steps[0].args[1] differently`, 9},
+		"YAML 1.1 key":               {task("      env: [{name: A, on: b}]\n"), `Kubernetes reads the key "true" where the gate reads "on"`, 9},
+		"str tag":                    {task("      args: [!!str 12, !!str yes]\n"), "", 0},
+		"redundant tags":             {task("      args: !!seq [a]\n      securityContext: !!map {runAsUser: !!int 1000, runAsNonRoot: !!bool true}\n"), "", 0},
+	} {
+		f := Parse("t.yaml", []byte(c.src), DefaultLimits)
+		got := only(f.Problems, RuleSyntax)
+		switch {
+		case c.want == "" && len(got) != 0:
+			t.Errorf("%s: refused: %+v", name, got)
+		case c.want != "" && (len(got) != 1 || got[0].Line != c.line || !strings.Contains(got[0].Message, c.want) || got[0].Help == ""):
+			t.Errorf("%s: got %+v, want one problem at line %d with %q", name, got, c.line, c.want)
+		}
+	}
+}

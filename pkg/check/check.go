@@ -59,6 +59,16 @@ type Finding struct {
 	Message    string   `json:"message"`
 	Help       string   `json:"help"`
 	Submission string   `json:"submission,omitempty"`
+	// unchecked marks a finding that says something went unchecked: it
+	// stays an error whatever severity the repository gives its rule.
+	unchecked bool
+}
+
+// Unchecked marks f as saying that something was not checked: an error
+// that no severity override turns into a pass.
+func (f Finding) Unchecked() Finding {
+	f.Severity, f.unchecked = Error, true
+	return f
 }
 
 func (f Finding) String() string {

@@ -112,6 +112,89 @@ type Settings struct {
 	disabled map[string]bool
 	severity map[string]Severity
 	waivers  []*config.Waiver
+	Budget   Budget // zero: unbounded
+}
+
+// Budget bounds the time of a run. The checks of one submission get at
+// most PerSubmission of wall clock, from when the first of them starts,
+// and a run of many submissions shares Total between them (as many at a
+// time as there are workers). A check that cannot finish in time is an
+// error naming what was not checked, never a pass.
+type Budget struct {
+	PerSubmission time.Duration
+	Total         time.Duration
+}
+
+// DefaultBudget: a submission is judged in under 5 s whatever it holds;
+// the checks get 4 of them (loading and reporting take the rest), and a
+// run of hundreds of submissions fits a CI step.
+var DefaultBudget = Budget{PerSubmission: 4 * time.Second, Total: 10 * time.Minute}
+
+// clock hands out each submission's deadline.
+type clock struct {
+	share, total time.Duration
+	end          time.Time // of the whole run; zero: none
+	mu           sync.Mutex
+	deadline     []time.Time
+	byRun        []bool // the run's end set the deadline, not the share
+}
+
+func newClock(b Budget, subs, workers int) *clock {
+	c := &clock{share: b.PerSubmission, total: b.Total, deadline: make([]time.Time, subs), byRun: make([]bool, subs)}
+	if b.Total > 0 {
+		c.end = time.Now().Add(b.Total)
+		if fair := b.Total * time.Duration(workers) / time.Duration(max(subs, 1)); c.share == 0 || fair < c.share {
+			c.share = fair
+		}
+	}
+	return c
+}
+
+// of returns submission i's deadline (zero: none), starting its clock.
+func (c *clock) of(i int) (time.Time, bool) {
+	if c.share == 0 {
+		return time.Time{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.deadline[i].IsZero() {
+		c.deadline[i] = time.Now().Add(c.share)
+		if !c.end.IsZero() && c.deadline[i].After(c.end) {
+			c.deadline[i], c.byRun[i] = c.end, true
+		}
+	}
+	return c.deadline[i], c.byRun[i]
+}
+
+// runWithin runs a check until the submission's deadline. A check past
+// it is left to finish unheard: the verdict cannot wait for it.
+func (c *clock) runWithin(i int, run func() []Finding, chk *Check) []Finding {
+	deadline, byRun := c.of(i)
+	if deadline.IsZero() {
+		return run()
+	}
+	why := fmt.Sprintf("this submission's share (%s) of the gate's time budget", c.share)
+	if byRun {
+		why = fmt.Sprintf("the run's time budget (%s, shared by every submission)", c.total)
+	}
+	late := func(what string) []Finding {
+		return []Finding{Finding{Rule: chk.ID, Message: fmt.Sprintf("%s %s %s: the submission is not checked for %s", chk.ID, what, why, chk.Doc),
+			Help: "the gate judges a submission in bounded time whatever it holds: make the Task smaller or simpler (fewer, shorter scripts); if an ordinary Task hits this, report it to the taskgate maintainers"}.Unchecked()}
+	}
+	left := time.Until(deadline)
+	if left <= 0 {
+		return late("was not run: the other checks of the submission used up")
+	}
+	done := make(chan []Finding, 1)
+	go func() { done <- run() }()
+	timer := time.NewTimer(left)
+	defer timer.Stop()
+	select {
+	case fs := <-done:
+		return fs
+	case <-timer.C:
+		return late("did not finish within")
+	}
 }
 
 // waiverFor returns the waiver in effect for a rule on a submission, or
@@ -205,12 +288,14 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 	cache := &inputs{}
 	jobs := make(chan job)
 	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+	workers := runtime.GOMAXPROCS(0)
+	clk := newClock(set.Budget, len(subs), workers)
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for jb := range jobs {
-				found[jb.s][jb.c] = runOne(cache, subs[jb.s], checks[jb.c])
+				found[jb.s][jb.c] = clk.runWithin(jb.s, func() []Finding { return runOne(cache, subs[jb.s], checks[jb.c]) }, checks[jb.c])
 			}
 		}()
 	}
@@ -288,7 +373,7 @@ func normalize(f Finding, c *Check, s *catalog.Submission, file string, set *Set
 	if f.Severity == 0 {
 		f.Severity = c.Severity
 	}
-	if sev, ok := set.severity[c.ID]; ok {
+	if sev, ok := set.severity[c.ID]; ok && !f.unchecked {
 		f.Severity = sev
 	}
 	f.Submission = s.ID()

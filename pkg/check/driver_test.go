@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/config"
@@ -222,5 +223,58 @@ func TestFailingInputIsAnErrorNotAPass(t *testing.T) {
 	}
 	if !strings.Contains(fs[0].Message, "build pipelines: no such directory") || !strings.Contains(fs[1].Message, "crashed") {
 		t.Errorf("messages do not say why: %v", fs)
+	}
+}
+
+// a check that takes longer than any budget here
+var slow = &Check{ID: "test/slow", Doc: "what slow checks", Severity: Warning, Help: "h",
+	Run: func(*Pass) []Finding { time.Sleep(2 * time.Second); return nil }}
+
+func TestBudget(t *testing.T) {
+	set := &Settings{severity: map[string]Severity{"test/slow": Info}, Budget: Budget{PerSubmission: 200 * time.Millisecond}}
+	subs := []*catalog.Submission{submission(t, "a", task("    x: y\n"))}
+	start := time.Now()
+	res := Run(subs, []*Check{slow, errorsOnName}, set)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the run waited %s for a check past its budget", d)
+	}
+	var late []Finding
+	for _, f := range res.Findings() {
+		if f.Rule == "test/slow" {
+			late = append(late, f)
+		}
+	}
+	// an unchecked submission is an error, whatever the repository's severity for the rule
+	if len(late) != 1 || late[0].Severity != Error || !strings.Contains(late[0].Message, "test/slow did not finish within this submission's share (200ms)") ||
+		!strings.Contains(late[0].Message, "not checked for what slow checks") || late[0].File != "partners/a/0.1/a.yaml" {
+		t.Fatalf("want one error for the slow check, got %+v", late)
+	}
+	if res.Count(Error) != 2 {
+		t.Errorf("the other check's findings are lost: %+v", res.Findings())
+	}
+}
+
+// A run's total budget is shared: a submission past its share is not
+// checked, and says so.
+func TestRunBudget(t *testing.T) {
+	var subs []*catalog.Submission
+	for _, n := range []string{"a", "b", "c", "d"} {
+		subs = append(subs, submission(t, n, task("    x: y\n")))
+	}
+	set := &Settings{Budget: Budget{PerSubmission: time.Minute, Total: 300 * time.Millisecond}}
+	start := time.Now()
+	res := Run(subs, []*Check{slow, slow}, set)
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("the run took %s for a 300ms budget", d)
+	}
+	for _, sr := range res.Submissions {
+		if len(sr.Findings) != 2 || sr.Errors() != 2 {
+			t.Errorf("%s: want both checks reported unchecked, got %+v", sr.ID, sr.Findings)
+		}
+		for _, f := range sr.Findings {
+			if !strings.Contains(f.Message, "test/slow") || !strings.Contains(f.Message, "time budget") {
+				t.Errorf("%s: %s", sr.ID, f.Message)
+			}
+		}
 	}
 }

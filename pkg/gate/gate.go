@@ -101,6 +101,7 @@ func Prepare(o Options) (*Plan, error) {
 	if p.Settings, err = check.Resolve(repo.Config, p.Checks); err != nil {
 		return nil, err
 	}
+	p.Settings.Budget = check.DefaultBudget
 	return p, nil
 }
 
@@ -109,8 +110,11 @@ func Prepare(o Options) (*Plan, error) {
 func For(repo *catalog.Repo, subs ...*catalog.Submission) (*Plan, error) {
 	p := &Plan{Repo: repo, Checks: check.All(), Submissions: subs}
 	var err error
-	p.Settings, err = check.Resolve(repo.Config, p.Checks)
-	return p, err
+	if p.Settings, err = check.Resolve(repo.Config, p.Checks); err != nil {
+		return nil, err
+	}
+	p.Settings.Budget = check.DefaultBudget
+	return p, nil
 }
 
 func (p *Plan) applyChange(o Options) error {

@@ -168,14 +168,15 @@ func TestShellcheck(t *testing.T) {
 
 func TestShellcheckFails(t *testing.T) {
 	broken := filepath.Join(t.TempDir(), "shellcheck")
-	if err := os.WriteFile(broken, []byte("#!/bin/sh\necho 'shellcheck: out of memory' >&2\nexit 3\n"), 0o755); err != nil {
+	if err := os.WriteFile(broken, []byte("#!/bin/sh\necho 'shellcheck: internal error' >&2\nexit 3\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	look := LookShellcheck
 	defer func() { LookShellcheck = look }()
 	LookShellcheck = func() (string, error) { return broken, nil }
 	fs := run(Shellcheck, sub(t, task+"      script: echo TestShellcheckFails\n"))
-	if got := at(fs); !reflect.DeepEqual(got, []string{"13:15 warning"}) || !strings.Contains(fs[0].Message, "shellcheck: out of memory") {
+	// an unchecked script fails the gate
+	if got := at(fs); !reflect.DeepEqual(got, []string{"13:15 error"}) || !strings.Contains(fs[0].Message, "shellcheck: internal error") {
 		t.Errorf("broken shellcheck: %v", fs)
 	}
 }

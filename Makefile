@@ -34,6 +34,9 @@ fuzz:
 	$(GO) test ./pkg/catalog -run '^$$' -fuzz '^FuzzCodeOwners$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/config -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/check -run '^$$' -fuzz '^FuzzSkip$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/rules -run '^$$' -fuzz '^FuzzScript$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/cluster -run '^$$' -fuzz '^FuzzTestOutput$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/pipeline -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 
 # bench: the whole corpus (../shared/corpus) and one Task end to end.
 bench:

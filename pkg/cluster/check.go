@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
@@ -311,7 +312,7 @@ func RunFindings(f *manifest.File, res *RunResult, err error, opts RunOptions) [
 		return []check.Finding{at("spec.results[TEST_OUTPUT]", helpTO, "%s but its TEST_OUTPUT is not valid (%v): %q", summary, err, clip(raw))}
 	}
 	return []check.Finding{{Rule: RuleRun, Severity: check.Info, File: f.Path, Line: 1, Column: 1,
-		Message: fmt.Sprintf("%s; TEST_OUTPUT: %s", summary, clip(raw)), Help: helpPassed}}
+		Message: fmt.Sprintf("%s; TEST_OUTPUT: %q", summary, clip(raw)), Help: helpPassed}}
 }
 
 // resultsTooLarge is what Tekton's entrypoint logs when a step's results
@@ -366,9 +367,14 @@ func stepOf(f *manifest.File, msg string) (path, help string) {
 	return "spec.steps", help
 }
 
+// clip shortens what a Task wrote for a message, on a character boundary.
 func clip(s string) string {
-	if len(s) > 300 {
-		return s[:300] + "..."
+	if len(s) <= 300 {
+		return s
 	}
-	return s
+	cut := 300
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }

@@ -3,29 +3,38 @@ package manifest
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+	"taskgate.dev/taskgate/internal/testrepo"
 )
 
-// FuzzParse feeds arbitrary bytes to the loader: it must return, never
-// panic, and every problem must have a line.
+// FuzzParse feeds arbitrary bytes to the loader, under the limits the
+// gate runs with: it must return, never panic, and every problem must
+// have a line.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(goodTask))
 	f.Add([]byte(located))
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("apiVersion: tekton.dev/v1beta1\nkind: Task\nspec: {steps: [{image: x, script: y}]}\n"))
 	f.Add([]byte("--- \n---\n"))
-	if seeds, _ := filepath.Glob("../../../shared/corpus/build-definitions/partners/*/*/*.yaml"); len(seeds) > 0 {
-		for _, s := range seeds {
+	// inputs at the real limits: a string aliased past MaxScalarBytes,
+	// aliases past MaxNodes, nesting past MaxDepth, tags
+	f.Add([]byte("a: &s " + strings.Repeat("x", 20_000) + "\nb: [" + strings.Repeat("*s, ", 110) + "*s]\n"))
+	f.Add([]byte("a: &a [" + strings.Repeat("x, ", 500) + "x]\nb: [" + strings.Repeat("*a, ", 400) + "*a]\n"))
+	f.Add([]byte("a: " + strings.Repeat("[", 65) + strings.Repeat("]", 65) + "\n"))
+	f.Add([]byte("apiVersion: tekton.dev/v1\nkind: Task\nmetadata: {name: t}\nspec: {steps: [{image: x, script: !!binary ZWNobwo=, args: [!x y, yes, !!int \"1\"]}]}\n"))
+	if dir, err := testrepo.CorpusPath("build-definitions", "task"); err == nil {
+		seeds, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*.yaml"))
+		for _, s := range seeds[:min(len(seeds), 60)] {
 			if data, err := os.ReadFile(s); err == nil {
 				f.Add(data)
 			}
 		}
 	}
-	lim := Limits{MaxFileBytes: 64 << 10, MaxNodes: 5000, MaxDepth: 32}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m := Parse("fuzz.yaml", data, lim)
+		m := Parse("fuzz.yaml", data, DefaultLimits)
 		for _, p := range m.Problems {
 			if p.Line < 1 || p.Column < 1 || p.Rule == "" || p.Message == "" {
 				t.Fatalf("bad problem %+v", p)

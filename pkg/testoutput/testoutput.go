@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Results are the values of `result`.
@@ -100,14 +101,23 @@ func orMissing(v any) string {
 	return show(v)
 }
 
+// show writes a value for a message, cut short: it is the Task's output.
 func show(v any) string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if enc.Encode(v) != nil {
-		return fmt.Sprint(v)
+	out := fmt.Sprint(v)
+	if enc.Encode(v) == nil {
+		out = strings.TrimSpace(b.String())
 	}
-	return strings.TrimSpace(b.String())
+	if len(out) <= 80 {
+		return out
+	}
+	cut := 80
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return out[:cut] + "..."
 }
 
 func contains(list []string, s string) bool {

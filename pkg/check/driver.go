@@ -125,10 +125,15 @@ type Budget struct {
 	Total         time.Duration
 }
 
-// DefaultBudget: a submission is judged in under 5 s whatever it holds;
-// the checks get 4 of them (loading and reporting take the rest), and a
-// run of hundreds of submissions fits a CI step.
-var DefaultBudget = Budget{PerSubmission: 4 * time.Second, Total: 10 * time.Minute}
+// DefaultBudget is a backstop, not the promise. The promise (a submission
+// judged in under 5 s and 500 MB whatever it holds) is kept by bounding
+// the input before each stage (file, alias and script limits, shellcheck
+// rlimits), and tests measure it on hostile input. Wall-clock deadlines
+// this tight would fail ordinary Tasks on a loaded machine (the example
+// catalog took 4 s of wall clock for 0.6 s of CPU at load 22 on 2 cores),
+// so a submission's checks get twice the promise, and a run of hundreds of
+// submissions still fits a CI step.
+var DefaultBudget = Budget{PerSubmission: 10 * time.Second, Total: 10 * time.Minute}
 
 // clock hands out each submission's deadline.
 type clock struct {

@@ -27,7 +27,8 @@ spec:
 // FuzzTestOutput feeds arbitrary TEST_OUTPUT results, as a partner's Task
 // writes them, to the sandboxed run's judge: one finding, an error
 // unless the result follows the convention, and a message that stays
-// short and valid UTF-8 whatever the Task wrote.
+// short (the Task's text is cut to 300 bytes, quoted) and valid UTF-8 whatever
+// the Task wrote.
 func FuzzTestOutput(f *testing.F) {
 	for _, s := range []string{
 		`{"result":"SUCCESS","timestamp":"2024-01-01T00:00:00Z","successes":1,"failures":0,"warnings":0}`,
@@ -53,7 +54,7 @@ func FuzzTestOutput(f *testing.F) {
 			t.Fatalf("want one finding, got %+v", fs)
 		}
 		fd := fs[0]
-		if fd.Rule != RuleRun || fd.Line < 1 || fd.Column < 1 || fd.Help == "" || !utf8.ValidString(fd.Message) || len(fd.Message) > 1000 {
+		if fd.Rule != RuleRun || fd.Line < 1 || fd.Column < 1 || fd.Help == "" || !utf8.ValidString(fd.Message) || len(fd.Message) > 2000 {
 			t.Fatalf("bad finding %+v", fd)
 		}
 		_, err := testoutput.Parse(raw)

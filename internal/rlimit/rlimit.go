@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // env carries the limits and marks the re-executed binary.
@@ -40,15 +41,31 @@ func init() {
 	if err1 != nil || err2 != nil || len(os.Args) < 2 {
 		fail("bad %s=%q", env, v)
 	}
+	// Everything execve needs is built first: once the address-space limit
+	// is below what this Go process already maps, any allocation (a new
+	// heap span) would fail with "out of memory" before the exec.
+	path, err := syscall.BytePtrFromString(os.Args[1])
+	if err != nil {
+		fail("exec %s: %v", os.Args[1], err)
+	}
+	argv, err := syscall.SlicePtrFromStrings(os.Args[1:])
+	if err != nil {
+		fail("exec %s: %v", os.Args[1], err)
+	}
+	envv, err := syscall.SlicePtrFromStrings(os.Environ())
+	if err != nil {
+		fail("exec %s: %v", os.Args[1], err)
+	}
 	// the soft CPU limit sends SIGXCPU, the hard one SIGKILL a second later
-	if err := syscall.Setrlimit(syscall.RLIMIT_CPU, &syscall.Rlimit{Cur: c, Max: c + 1}); err != nil {
+	cpuLim, asLim := syscall.Rlimit{Cur: c, Max: c + 1}, syscall.Rlimit{Cur: a, Max: a}
+	if err := syscall.Setrlimit(syscall.RLIMIT_CPU, &cpuLim); err != nil {
 		fail("setrlimit CPU: %v", err)
 	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: a, Max: a}); err != nil {
-		fail("setrlimit AS: %v", err)
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SETRLIMIT, uintptr(syscall.RLIMIT_AS), uintptr(unsafe.Pointer(&asLim)), 0); e != 0 {
+		os.Exit(126) // nothing may allocate now: no message
 	}
-	err := syscall.Exec(os.Args[1], os.Args[1:], os.Environ())
-	fail("exec %s: %v", os.Args[1], err)
+	_, _, e := syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(path)), uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
+	os.Exit(128 + int(e&0x7f)) // execve failed; its errno in the status, nothing allocated
 }
 
 func fail(format string, args ...any) {

@@ -38,7 +38,8 @@ func runIntegrate(args []string, stdout, stderr io.Writer) int {
 	}
 	repo := plan.Repo
 	repo.PipelinesDir = *pipelines
-	if _, err := pipeline.Cached(integration.PipelinesDir(repo)); err != nil {
+	contract, err := pipeline.Load(integration.PipelinesDir(repo))
+	if err != nil {
 		fmt.Fprintf(stderr, "taskgate integrate: %v (pass --pipelines DIR)\n", err)
 		return exitUsage
 	}
@@ -47,7 +48,7 @@ func runIntegrate(args []string, stdout, stderr io.Writer) int {
 		if s.Manifest == nil || s.Manifest.Task == nil {
 			continue // not a Task: nothing to compose (validate says why)
 		}
-		fits, err := integration.Analyze(s)
+		fits, err := integration.Analyze(contract, s)
 		if err != nil {
 			fmt.Fprintf(stdout, "%s: not composed: %v\n", s.ID(), err)
 			status = exitFindings

@@ -23,7 +23,7 @@ type Status struct {
 	Errors   int
 	Warnings int
 	Infos    int
-	Skipped  string // why the check did not run (disabled, skip annotation, waiver)
+	Skipped  string // why the check did not run (disabled, skip annotation, waiver, what it needs is absent)
 	// Waiver is the maintainers' waiver the check did not run under; its
 	// status is "waived", never "passed".
 	Waiver *config.Waiver
@@ -173,7 +173,7 @@ func (c *clock) of(i int) (time.Time, bool) {
 
 // runWithin runs a check until the submission's deadline. A check past
 // it is left to finish unheard: the verdict cannot wait for it.
-func (c *clock) runWithin(i int, run func() []Finding, chk *Check) []Finding {
+func (c *clock) runWithin(i int, run func() ([]Finding, string), chk *Check) (found []Finding, notRun string) {
 	deadline, byRun := c.of(i)
 	if deadline.IsZero() {
 		return run()
@@ -182,21 +182,28 @@ func (c *clock) runWithin(i int, run func() []Finding, chk *Check) []Finding {
 	if byRun {
 		why = fmt.Sprintf("the run's time budget (%s, shared by every submission)", c.total)
 	}
-	late := func(what string) []Finding {
+	late := func(what string) ([]Finding, string) {
 		return []Finding{Finding{Rule: chk.ID, Message: fmt.Sprintf("%s %s %s: the submission is not checked for %s", chk.ID, what, why, chk.Doc),
-			Help: "the gate judges a submission in bounded time whatever it holds: make the Task smaller or simpler (fewer, shorter scripts); if an ordinary Task hits this, report it to the taskgate maintainers"}.Unchecked()}
+			Help: "the gate judges a submission in bounded time whatever it holds: make the Task smaller or simpler (fewer, shorter scripts); if an ordinary Task hits this, report it to the taskgate maintainers"}.Unchecked()}, ""
 	}
 	left := time.Until(deadline)
 	if left <= 0 {
 		return late("was not run: the other checks of the submission used up")
 	}
-	done := make(chan []Finding, 1)
-	go func() { done <- run() }()
+	type result struct {
+		found  []Finding
+		notRun string
+	}
+	done := make(chan result, 1)
+	go func() {
+		fs, why := run()
+		done <- result{fs, why}
+	}()
 	timer := time.NewTimer(left)
 	defer timer.Stop()
 	select {
-	case fs := <-done:
-		return fs
+	case r := <-done:
+		return r.found, r.notRun
 	case <-timer.C:
 		return late("did not finish within")
 	}
@@ -271,10 +278,12 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 	found := make([][][]Finding, len(subs))
 	skipped := make([][]string, len(subs))
 	waived := make([][]*config.Waiver, len(subs))
+	notRun := make([][]string, len(subs))
 	for i, s := range subs {
 		found[i] = make([][]Finding, len(checks))
 		skipped[i] = make([]string, len(checks))
 		waived[i] = make([]*config.Waiver, len(checks))
+		notRun[i] = make([]string, len(checks))
 		skips := Skips(s)
 		for j, c := range checks {
 			switch w := set.waiverFor(s, c.ID, now); {
@@ -300,7 +309,7 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 		go func() {
 			defer wg.Done()
 			for jb := range jobs {
-				found[jb.s][jb.c] = clk.runWithin(jb.s, func() []Finding { return runOne(cache, subs[jb.s], checks[jb.c]) }, checks[jb.c])
+				found[jb.s][jb.c], notRun[jb.s][jb.c] = clk.runWithin(jb.s, func() ([]Finding, string) { return runOne(cache, subs[jb.s], checks[jb.c]) }, checks[jb.c])
 			}
 		}()
 	}
@@ -321,6 +330,9 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 		}
 		for j, c := range checks {
 			st := Status{Check: c.ID, Skipped: skipped[i][j], Waiver: waived[i][j]}
+			if notRun[i][j] != "" {
+				st.Skipped = "not run: " + notRun[i][j]
+			}
 			for _, f := range found[i][j] {
 				f = normalize(f, c, s, sr.File, set)
 				switch f.Severity {
@@ -342,7 +354,7 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 	return res
 }
 
-func runOne(cache *inputs, s *catalog.Submission, c *Check) (out []Finding) {
+func runOne(cache *inputs, s *catalog.Submission, c *Check) (out []Finding, notRun string) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = []Finding{{Rule: c.ID, Severity: Error, Message: fmt.Sprintf("the check crashed on this submission (%v): this is a taskgate bug", r),
@@ -352,9 +364,11 @@ func runOne(cache *inputs, s *catalog.Submission, c *Check) (out []Finding) {
 	deps, err := cache.resultOf(c.Requires, s)
 	if err != nil {
 		return []Finding{{Rule: c.ID, Severity: Error, Message: fmt.Sprintf("the check could not run: %v", err),
-			Help: "the check's verdict is unknown, so the gate fails; fix what the message names, or report a taskgate bug"}}
+			Help: "the check's verdict is unknown, so the gate fails; fix what the message names, or report a taskgate bug"}}, ""
 	}
-	return c.Run(&Pass{Repo: s.Repo, Submission: s, ResultOf: deps})
+	p := &Pass{Repo: s.Repo, Submission: s, ResultOf: deps}
+	out = c.Run(p)
+	return out, p.notRun
 }
 
 // normalize fills in what a check may leave out and applies the

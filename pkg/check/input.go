@@ -29,7 +29,13 @@ type Pass struct {
 	Repo       *catalog.Repo
 	Submission *catalog.Submission
 	ResultOf   map[*Input]any
+
+	notRun string
 }
+
+// NotRun records that the check could not judge the submission (what it
+// needs is absent), with the reason: the reports say so, never "passed".
+func (p *Pass) NotRun(reason string) { p.notRun = reason }
 
 // inputs computes each input once per key (a submission, or a repository
 // for per-run inputs), concurrency-safe; it lives for one run.
@@ -115,5 +121,6 @@ func (c *inputs) report(s *catalog.Submission, r *SubmissionResult) {
 // Apply runs one check on one submission with freshly computed inputs
 // (tests, and commands that need one verdict).
 func Apply(c *Check, s *catalog.Submission) []Finding {
-	return runOne(&inputs{}, s, c)
+	out, _ := runOne(&inputs{}, s, c)
+	return out
 }

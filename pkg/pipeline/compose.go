@@ -14,34 +14,42 @@ import (
 	"knative.dev/pkg/apis"
 )
 
-// Slot is where a partner Task goes in a build pipeline.
+// Slot is where a Task goes in a build pipeline: the role of the place
+// it takes.
 type Slot string
 
-// The slots of DESIGN.md's contract.
+// The slots of DESIGN.md's contract, as the pipelines place their own Tasks.
 const (
 	ImageCheck  Slot = "image-check"  // after the image producer, gated like the checks
 	SourceCheck Slot = "source-check" // same, reading the sources (workspace or SOURCE_ARTIFACT)
+	Builder     Slot = "builder"      // in place of a task whose results the pipeline reads (clone, prefetch, build)
+	PostBuild   Slot = "post-build"   // beside a task after the producer that is no check (apply-tags)
 	Finally     Slot = "finally"      // in finally: never blocks the build
 )
 
 // Slots lists the valid slots.
-var Slots = []Slot{ImageCheck, SourceCheck, Finally}
+var Slots = []Slot{ImageCheck, SourceCheck, Builder, PostBuild, Finally}
 
 // Annotations a submission may set on its Task.
 const (
-	SlotAnnotation      = "taskgate.dev/slot"      // image-check | source-check | finally
+	SlotAnnotation      = "taskgate.dev/slot"      // one of Slots
 	BindAnnotation      = "taskgate.dev/bind"      // NAME=VALUE[,NAME=VALUE]
 	PipelinesAnnotation = "taskgate.dev/pipelines" // the build pipelines the Task targets (default: all)
 )
 
+// testOutput is the result every check of the build pipelines reports.
+const testOutput = "TEST_OUTPUT"
+
 // IsCheck tells whether a slot's Task must report TEST_OUTPUT.
 func (s Slot) IsCheck() bool { return s == ImageCheck || s == SourceCheck }
 
-// InferSlot decides a Task's slot: the `taskgate.dev/slot` annotation,
-// else source-check when it reads sources (a SOURCE_ARTIFACT param or a
-// non-optional workspace), else image-check when it takes the image
-// (IMAGE_URL/IMAGE_DIGEST by any spelling), else finally. The second
-// value says why.
+// InferSlot decides what a Task is before it is placed: the
+// `taskgate.dev/slot` annotation; else a check when it declares
+// TEST_OUTPUT (the pipelines' checks do, nothing else needs to): a
+// source-check when it reads sources (a SOURCE_ARTIFACT param or a
+// non-optional workspace), else an image-check. Any other Task gets ""
+// and takes, per pipeline, a place where that pipeline runs Tasks like it
+// (Build.Judge). The second value says why.
 func InferSlot(t *v1.Task) (Slot, string, error) {
 	if v, ok := t.Annotations[SlotAnnotation]; ok {
 		for _, s := range Slots {
@@ -51,24 +59,26 @@ func InferSlot(t *v1.Task) (Slot, string, error) {
 		}
 		return "", "", fmt.Errorf("%s %q is not a slot (want one of %s)", SlotAnnotation, v, joinSlots())
 	}
+	declared := false
+	for _, r := range t.Spec.Results {
+		if r.Name == testOutput {
+			declared = true
+		}
+	}
+	if !declared {
+		return "", "no " + testOutput + " result: not a check", nil
+	}
 	for _, p := range t.Spec.Params {
 		if Norm(p.Name) == "sourceartifact" {
-			return SourceCheck, fmt.Sprintf("param %s takes the trusted-artifacts sources", p.Name), nil
+			return SourceCheck, fmt.Sprintf("a check (declares %s) taking the trusted-artifacts sources as %s", testOutput, p.Name), nil
 		}
 	}
 	for _, w := range t.Spec.Workspaces {
 		if !w.Optional {
-			return SourceCheck, fmt.Sprintf("workspace %s needs the sources", w.Name), nil
+			return SourceCheck, fmt.Sprintf("a check (declares %s) with workspace %s", testOutput, w.Name), nil
 		}
 	}
-	for _, p := range t.Spec.Params {
-		for _, r := range imageResults {
-			if Norm(p.Name) == Norm(r) {
-				return ImageCheck, fmt.Sprintf("param %s takes the built image", p.Name), nil
-			}
-		}
-	}
-	return Finally, "it takes neither the image nor the sources", nil
+	return ImageCheck, fmt.Sprintf("a check (declares %s)", testOutput), nil
 }
 
 func joinSlots() string {
@@ -126,6 +136,14 @@ type Fit struct {
 	Build    *Build
 	Slot     Slot
 	TaskName string // the Task's name inside the pipeline
+	// Place is the pipeline's own task the Task replaces (Builder, or its
+	// own place) or runs beside (PostBuild); nil when it is inserted as a
+	// new check or finally task.
+	Place   *Place
+	Replace bool
+	// MissingResults are results the pipeline reads from the place that
+	// the Task does not emit.
+	MissingResults []string
 
 	// NoSlot says why the pipeline has no place for the slot (no image
 	// producer); nothing else is set then.
@@ -143,11 +161,16 @@ type Fit struct {
 	InFinally bool
 	Index     int // position in Composed's tasks (or finally)
 	Errors    []*apis.FieldError
+
+	fed        int // params bound with what the place is fed
+	params     v1.Params
+	workspaces []v1.WorkspacePipelineTaskBinding
+	matrix     *v1.Matrix
 }
 
 // OK reports whether the Task composes into the pipeline cleanly.
 func (f *Fit) OK() bool {
-	return f.NoSlot == "" && len(f.UnboundParams) == 0 && len(f.MissingWorkspaces) == 0 && f.Composed != nil && len(f.Errors) == 0
+	return f.NoSlot == "" && len(f.UnboundParams) == 0 && len(f.MissingWorkspaces) == 0 && len(f.MissingResults) == 0 && f.Composed != nil && len(f.Errors) == 0
 }
 
 // statusParams are the names a finally Task takes Tekton's aggregate
@@ -166,7 +189,7 @@ func (b *Build) Fit(t *v1.Task, slot Slot, m Mapping) *Fit {
 	}
 	var params v1.Params
 	for _, p := range t.Spec.Params {
-		val, from, why := b.bindParam(p, slot, m)
+		val, from, why := b.bindParam(p, slot, nil, m)
 		switch {
 		case from != "":
 			params = append(params, v1.Param{Name: p.Name, Value: val})
@@ -177,7 +200,7 @@ func (b *Build) Fit(t *v1.Task, slot Slot, m Mapping) *Fit {
 	}
 	var wss []v1.WorkspacePipelineTaskBinding
 	for _, w := range t.Spec.Workspaces {
-		ws, from, why := b.bindWorkspace(w, m)
+		ws, from, why := b.bindWorkspace(w, nil, m)
 		switch {
 		case from != "":
 			wss = append(wss, v1.WorkspacePipelineTaskBinding{Name: w.Name, Workspace: ws})
@@ -206,15 +229,223 @@ func (b *Build) Fit(t *v1.Task, slot Slot, m Mapping) *Fit {
 		f.Index = len(p.Spec.Tasks)
 		p.Spec.Tasks = append(p.Spec.Tasks, pt)
 	}
+	f.validate(p)
+	return f
+}
+
+func (f *Fit) validate(p *v1.Pipeline) {
 	f.Composed = p
 	if errs := Validate(p); errs != nil {
 		for _, e := range errs.WrappedErrors() {
-			if !b.baseErrors[e.Error()] {
+			if !f.Build.baseErrors[e.Error()] {
 				f.Errors = append(f.Errors, e)
 			}
 		}
 	}
+}
+
+// Judge finds where a Task goes in this pipeline and composes it there.
+// A Task the pipeline already runs (a pipeline task refers to a Task of
+// its name) is judged at its own place, unless the Task declares its
+// slot: a new version must still fit there. Otherwise a check (slot ImageCheck or SourceCheck) is inserted
+// after the image producer under the checks' gate; any other Task takes
+// the first place it fits: a builder's (it emits every result the
+// pipeline reads from there), a post-build task's (it takes what that
+// task is fed), else finally. When none fits, the closest try says why.
+func (b *Build) Judge(t *v1.Task, slot Slot, declared bool, m Mapping) *Fit {
+	var tries []*Fit
+	if !declared {
+		for _, pl := range b.Places {
+			if pl.Info != nil && pl.Info.Ref == t.Name {
+				f := b.FitAt(t, pl, m)
+				if f.OK() {
+					return f
+				}
+				tries = append(tries, f)
+			}
+		}
+		if len(tries) > 0 {
+			return tries[0]
+		}
+	}
+	switch slot {
+	case ImageCheck, SourceCheck:
+		return b.Fit(t, slot, m)
+	case Finally:
+		return b.Fit(t, Finally, m)
+	}
+	// every place it binds at, best first: the one whose feed takes the
+	// most of its params; Tekton judges them in that order
+	var bound []*Fit
+	for _, want := range []Slot{Builder, PostBuild} {
+		if slot != "" && slot != want {
+			continue
+		}
+		for _, pl := range b.Places {
+			if pl.Role != want {
+				continue
+			}
+			f := b.bindAt(t, pl, m)
+			switch {
+			case f.complete() && (f.Replace || f.fed > 0):
+				bound = append(bound, f)
+			case f.fed > 0 || f.Replace && len(f.MissingResults) < len(pl.Consumed):
+				tries = append(tries, f) // it took something of the place: a near miss worth explaining
+			}
+		}
+	}
+	sort.SliceStable(bound, func(i, j int) bool { return bound[i].fed > bound[j].fed })
+	for _, f := range bound {
+		if f.compose(t); f.OK() {
+			return f
+		}
+		tries = append(tries, f)
+	}
+	// finally: a Task whose results nothing could read (results of finally
+	// tasks feed nothing), taking nothing the build produces
+	if slot == "" && !emitsResults(t) {
+		f := b.Fit(t, Finally, m)
+		if f.OK() || len(tries) == 0 {
+			return f
+		}
+		tries = append(tries, f)
+	}
+	if len(tries) == 0 {
+		return &Fit{Build: b, Slot: slot, TaskName: t.Name, NoSlot: fmt.Sprintf("%s has no %s place", b.Name, slot)}
+	}
+	best := tries[0]
+	for _, f := range tries[1:] {
+		if len(f.Problems()) < len(best.Problems()) {
+			best = f
+		}
+	}
+	return best
+}
+
+// matrixParam is the matrix param of a place a Task param of that name
+// takes (nil when the place has none).
+func matrixParam(pl *Place, name string) *v1.Param {
+	if pl.Spec.Matrix == nil {
+		return nil
+	}
+	for i, p := range pl.Spec.Matrix.Params {
+		if p.Name == name {
+			return &pl.Spec.Matrix.Params[i]
+		}
+	}
+	return nil
+}
+
+// FitAt composes a Task into one place of the pipeline: bound with what
+// that place is fed (then the pipeline's params and the results upstream
+// of it), replacing its task when the pipeline reads results from it (or
+// it is the Task's own place), else beside it with the same runAfter and
+// `when`.
+func (b *Build) FitAt(t *v1.Task, pl *Place, m Mapping) *Fit {
+	f := b.bindAt(t, pl, m)
+	if f.complete() {
+		f.compose(t)
+	}
 	return f
+}
+
+// bindAt binds a Task's params and workspaces at a place.
+func (b *Build) bindAt(t *v1.Task, pl *Place, m Mapping) *Fit {
+	own := pl.Info != nil && pl.Info.Ref == t.Name
+	f := &Fit{Build: b, Slot: pl.Role, Place: pl, Replace: own || len(pl.Consumed) > 0, TaskName: pl.Spec.Name}
+	if !f.Replace {
+		f.TaskName = b.freeName(t.Name)
+	}
+	emits := map[string]bool{}
+	for _, r := range t.Spec.Results {
+		emits[r.Name] = true
+	}
+	if f.Replace {
+		for _, r := range pl.Consumed {
+			if !emits[r] {
+				f.MissingResults = append(f.MissingResults, r)
+			}
+		}
+	}
+	var params v1.Params
+	var matrix *v1.Matrix
+	for _, p := range t.Spec.Params {
+		if mp := matrixParam(pl, p.Name); mp != nil {
+			// the place fans out over it: keep the matrix
+			if matrix == nil {
+				matrix = &v1.Matrix{}
+			}
+			matrix.Params = append(matrix.Params, *mp)
+			f.Params = append(f.Params, Binding{Name: p.Name, Value: "matrix " + show(mp.Value), From: "the matrix of " + pl.Spec.Name})
+			f.fed++
+			continue
+		}
+		val, from, why := b.bindParam(p, pl.Role, pl, m)
+		switch {
+		case from != "":
+			params = append(params, v1.Param{Name: p.Name, Value: val})
+			f.Params = append(f.Params, Binding{Name: p.Name, Value: show(val), From: from})
+			if strings.HasPrefix(from, "what "+pl.Spec.Name+" is fed") {
+				f.fed++
+			}
+		case why != "" || p.Default == nil:
+			f.UnboundParams = append(f.UnboundParams, Unbound{Name: p.Name, Why: why})
+		}
+	}
+	var wss []v1.WorkspacePipelineTaskBinding
+	for _, w := range t.Spec.Workspaces {
+		ws, from, why := b.bindWorkspace(w, pl, m)
+		switch {
+		case from != "":
+			wss = append(wss, v1.WorkspacePipelineTaskBinding{Name: w.Name, Workspace: ws})
+			f.Workspaces = append(f.Workspaces, Binding{Name: w.Name, Value: ws, From: from})
+		case why != "" || !w.Optional:
+			f.MissingWorkspaces = append(f.MissingWorkspaces, Unbound{Name: w.Name, Why: why})
+		}
+	}
+	f.params, f.workspaces, f.matrix = params, wss, matrix
+	return f
+}
+
+func (f *Fit) complete() bool {
+	return len(f.UnboundParams) == 0 && len(f.MissingWorkspaces) == 0 && len(f.MissingResults) == 0
+}
+
+// compose inserts the bound Task at its place and validates the result.
+func (f *Fit) compose(t *v1.Task) {
+	b, pl := f.Build, f.Place
+	pt := v1.PipelineTask{
+		Name:     f.TaskName,
+		TaskSpec: &v1.EmbeddedTask{TaskSpec: *t.Spec.DeepCopy()},
+		Params:   f.params, Workspaces: f.workspaces,
+		Matrix:   f.matrix,
+		RunAfter: append([]string(nil), pl.Spec.RunAfter...),
+		When:     append(v1.WhenExpressions(nil), pl.Spec.When...),
+		Timeout:  pl.Spec.Timeout,
+	}
+	p := b.Pipeline.DeepCopy()
+	p.Name = ComposedName(b.Name, t.Name)
+	list := &p.Spec.Tasks
+	if pl.Role == Finally {
+		list, f.InFinally = &p.Spec.Finally, true
+	}
+	if f.Replace {
+		f.Index = pl.Index
+		(*list)[pl.Index] = pt
+	} else {
+		f.Index = len(*list)
+		*list = append(*list, pt)
+	}
+	f.validate(p)
+}
+
+func emitsResults(t *v1.Task) bool {
+	for _, r := range t.Spec.Results {
+		if r.Name != testOutput {
+			return true
+		}
+	}
+	return false
 }
 
 // FieldPath is the path prefix of the inserted task in Composed's errors.
@@ -246,7 +477,7 @@ func (b *Build) freeName(name string) string {
 // name when one task alone produces it. Names match case-, dash- and
 // underscore-insensitively. An empty from means unbound; why then says
 // what failed (a mapping that names something the pipeline lacks).
-func (b *Build) bindParam(p v1.ParamSpec, slot Slot, m Mapping) (val v1.ParamValue, from, why string) {
+func (b *Build) bindParam(p v1.ParamSpec, slot Slot, pl *Place, m Mapping) (val v1.ParamValue, from, why string) {
 	typ := paramType(p)
 	if expr, ok := m[p.Name]; ok {
 		if why := b.checkRefs(expr); why != "" {
@@ -258,15 +489,22 @@ func (b *Build) bindParam(p v1.ParamSpec, slot Slot, m Mapping) (val v1.ParamVal
 		return *v1.NewStructuredValues(expr), "mapping " + BindAnnotation, ""
 	}
 	n := Norm(p.Name)
+	if pl != nil {
+		for _, fed := range pl.Spec.Params {
+			if Norm(fed.Name) == n && fed.Value.Type == typ {
+				return fed.Value, "what " + pl.Spec.Name + " is fed as " + fed.Name, ""
+			}
+		}
+	}
 	if slot == Finally && statusParams[n] && typ == v1.ParamTypeString {
 		return *v1.NewStructuredValues("$(tasks.status)"), "the pipeline's aggregate status", ""
 	}
-	if typ == v1.ParamTypeString {
+	if typ == v1.ParamTypeString && (pl == nil || pl.Role != Builder) {
 		if r := b.Tasks[b.Producer].resultOrEmpty(p.Name); r != "" {
 			return *v1.NewStructuredValues(ref(b.Producer, r)), "result " + r + " of " + b.Producer + ", the image producer", ""
 		}
 	}
-	if in, ok := b.Inputs[n]; ok && in.Value.Type == typ {
+	if in, ok := b.Inputs[n]; ok && in.Value.Type == typ && slot.IsCheck() {
 		return in.Value, "what " + in.From + " passes as " + in.Param, ""
 	}
 	for _, ps := range b.Pipeline.Spec.Params {
@@ -283,7 +521,8 @@ func (b *Build) bindParam(p v1.ParamSpec, slot Slot, m Mapping) (val v1.ParamVal
 	if typ == v1.ParamTypeString {
 		var found []string
 		for _, ti := range b.Tasks {
-			if r := ti.resultOrEmpty(p.Name); r != "" && !ti.Finally {
+			upstream := pl == nil || pl.Role == Finally || b.dependsOn(pl.Spec.Name, ti.Name, map[string]bool{})
+			if r := ti.resultOrEmpty(p.Name); r != "" && !ti.Finally && upstream {
 				found = append(found, ref(ti.Name, r))
 			}
 		}
@@ -349,7 +588,7 @@ func (b *Build) hasParam(name string) bool {
 // bindWorkspace finds the pipeline workspace for a Task workspace: the
 // mapping, the pipeline workspace of the same name, else (non-optional
 // workspaces) the pipeline's source workspace.
-func (b *Build) bindWorkspace(w v1.WorkspaceDeclaration, m Mapping) (ws, from, why string) {
+func (b *Build) bindWorkspace(w v1.WorkspaceDeclaration, pl *Place, m Mapping) (ws, from, why string) {
 	if target, ok := m[w.Name]; ok {
 		for _, pw := range b.Pipeline.Spec.Workspaces {
 			if pw.Name == target {
@@ -357,6 +596,13 @@ func (b *Build) bindWorkspace(w v1.WorkspaceDeclaration, m Mapping) (ws, from, w
 			}
 		}
 		return "", "", fmt.Sprintf("the %s mapping names workspace %s, which %s does not declare", BindAnnotation, target, b.Name)
+	}
+	if pl != nil {
+		for _, fed := range pl.Spec.Workspaces {
+			if Norm(fed.Name) == Norm(w.Name) && fed.Workspace != "" {
+				return fed.Workspace, "what " + pl.Spec.Name + " gets as " + fed.Name, ""
+			}
+		}
 	}
 	for _, pw := range b.Pipeline.Spec.Workspaces {
 		if Norm(pw.Name) == Norm(w.Name) {
@@ -495,6 +741,9 @@ func (f *Fit) Problems() []string {
 	}
 	for _, u := range f.MissingWorkspaces {
 		why = append(why, "workspace "+u.Name+" not provided")
+	}
+	if len(f.MissingResults) > 0 {
+		why = append(why, fmt.Sprintf("does not emit %s, which the pipeline reads from %s", strings.Join(f.MissingResults, ", "), f.Place.Spec.Name))
 	}
 	for _, e := range f.Errors {
 		why = append(why, "Tekton rejects the composed Pipeline: "+e.Error())

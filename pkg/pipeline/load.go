@@ -56,8 +56,13 @@ type Build struct {
 	// Inputs is what the check tasks pass for a param, by normalized
 	// param name (SOURCE_ARTIFACT, TARGET_DIRS, image-url, ...).
 	Inputs map[string]Input
+	// Places are where the pipeline runs each of its own Tasks, in
+	// pipeline order (tasks, then finally): the places a Task can take.
+	Places []*Place
 
 	baseErrors map[string]bool // Tekton's verdict on the pipeline itself
+	depsOnce   sync.Once
+	deps       map[string][]string
 }
 
 // TaskInfo is one pipeline task of a build pipeline.
@@ -70,6 +75,8 @@ type TaskInfo struct {
 	// Results are the Task's declared results when resolved, plus every
 	// result the pipeline references (the only ones known otherwise).
 	Results map[string]v1.ResultsType
+	// Declared are the results the resolved Task itself declares.
+	Declared map[string]bool
 }
 
 // Input is a value the pipeline's tasks pass for a param.
@@ -96,35 +103,6 @@ func Norm(s string) string {
 
 // The result names of an image, the contract's vocabulary (DESIGN.md).
 var imageResults = []string{"IMAGE_URL", "IMAGE_DIGEST"}
-
-var (
-	cacheMu sync.Mutex
-	cache   = map[string]*cached{}
-)
-
-type cached struct {
-	once sync.Once
-	c    *Contract
-	err  error
-}
-
-// Cached is Load, run once per directory per process: every submission
-// of a run shares the contract.
-func Cached(dir string) (*Contract, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	cacheMu.Lock()
-	e := cache[abs]
-	if e == nil {
-		e = &cached{}
-		cache[abs] = e
-	}
-	cacheMu.Unlock()
-	e.once.Do(func() { e.c, e.err = Load(abs) })
-	return e.c, e.err
-}
 
 // Load reads the build pipelines `<dir>/<name>/<name>.yaml` (or those of
 // `<dir>/pipelines/` when dir is a repository). Templates (a taskRef
@@ -206,6 +184,12 @@ func (c *Contract) load(rel string) (*Build, string) {
 				}
 			}
 			c.resolve(ti)
+			ti.Declared = map[string]bool{}
+			if ti.Path != "" {
+				for r := range ti.Results {
+					ti.Declared[r] = true
+				}
+			}
 			b.Tasks[pt.Name] = ti
 		}
 	}
@@ -213,6 +197,7 @@ func (c *Contract) load(rel string) (*Build, string) {
 	b.findProducer()
 	b.findChecks()
 	b.findSourceWorkspace()
+	b.findPlaces()
 	b.baseErrors = map[string]bool{}
 	for _, e := range errorList(Validate(b.Pipeline)) {
 		b.baseErrors[e] = true
@@ -371,20 +356,30 @@ func (b *Build) dependsOn(a, target string, seen map[string]bool) bool {
 		return false
 	}
 	seen[a] = true
-	pt := b.task(a)
-	if pt == nil {
-		return false
-	}
-	deps := append([]string{}, pt.RunAfter...)
-	for _, r := range refs(pt) {
-		deps = append(deps, r[0])
-	}
-	for _, d := range deps {
+	for _, d := range b.directDeps(a) {
 		if d == target || b.dependsOn(d, target, seen) {
 			return true
 		}
 	}
 	return false
+}
+
+// directDeps are the tasks a task names in runAfter or reads results of,
+// computed once per pipeline (the contract is read-only once loaded).
+func (b *Build) directDeps(name string) []string {
+	b.depsOnce.Do(func() {
+		b.deps = map[string][]string{}
+		for _, list := range [][]v1.PipelineTask{b.Pipeline.Spec.Tasks, b.Pipeline.Spec.Finally} {
+			for _, pt := range list {
+				deps := append([]string{}, pt.RunAfter...)
+				for _, r := range refs(pt) {
+					deps = append(deps, r[0])
+				}
+				b.deps[pt.Name] = deps
+			}
+		}
+	})
+	return b.deps[name]
 }
 
 func (b *Build) task(name string) *v1.PipelineTask {
@@ -512,6 +507,89 @@ func (b *Build) findSourceWorkspace() {
 			b.SourceWorkspace, best = w.Name, uses[w.Name]
 		}
 	}
+}
+
+// Place is where a build pipeline runs one of its own Tasks: after which
+// tasks, fed with what, under which `when`, and which of its results the
+// rest of the pipeline reads. A Task taking the place must meet that.
+type Place struct {
+	Info *TaskInfo
+	Role Slot            // ImageCheck, SourceCheck, Builder, PostBuild or Finally
+	Spec v1.PipelineTask // as the pipeline writes it
+	// Consumed are the results the other tasks or the pipeline's own
+	// results read from this task: what a Task replacing it must emit.
+	Consumed []string
+	// Emits are the results its own Task declares (when resolved).
+	Emits map[string]bool
+	Index int // in spec.tasks, or spec.finally for Finally
+}
+
+// findPlaces classifies every pipeline task by where it stands: finally;
+// a check (after the image producer, its results read by nobody, gated
+// like the checks or declaring TEST_OUTPUT); a builder (its results feed
+// the rest of the pipeline); else a post-build task (apply-tags,
+// push-dockerfile: after the producer, read by nobody, not a check).
+func (b *Build) findPlaces() {
+	consumed := map[string]map[string]bool{}
+	note := func(v any) {
+		for _, r := range refs(v) {
+			if consumed[r[0]] == nil {
+				consumed[r[0]] = map[string]bool{}
+			}
+			consumed[r[0]][r[1]] = true
+		}
+	}
+	for _, pt := range b.Pipeline.Spec.Tasks {
+		note(pt)
+	}
+	for _, pt := range b.Pipeline.Spec.Finally {
+		note(pt)
+	}
+	note(b.Pipeline.Spec.Results)
+	for _, list := range []struct {
+		tasks   []v1.PipelineTask
+		finally bool
+	}{{b.Pipeline.Spec.Tasks, false}, {b.Pipeline.Spec.Finally, true}} {
+		for i, pt := range list.tasks {
+			pl := &Place{Info: b.Tasks[pt.Name], Spec: pt, Index: i, Emits: map[string]bool{}}
+			for r := range pl.Info.Declared {
+				pl.Emits[r] = true
+			}
+			for r := range consumed[pt.Name] {
+				// what the pipeline reads and its own Task does not emit is
+				// the pipeline's own bug: not asked of a replacement
+				if pl.Info.Path == "" || pl.Emits[r] {
+					pl.Consumed = append(pl.Consumed, r)
+				}
+			}
+			sort.Strings(pl.Consumed)
+			afterImage := b.Producer != "" && pt.Name != b.Producer && b.dependsOn(pt.Name, b.Producer, map[string]bool{})
+			gated := len(b.Gate) > 0 && hasWhen(pt.When, b.Gate[0])
+			switch {
+			case list.finally:
+				pl.Role = Finally
+			case afterImage && len(pl.Consumed) == 0 && (gated || pl.Emits[testOutput]):
+				pl.Role = ImageCheck
+				if len(pt.Workspaces) > 0 || hasParam(pt.Params, "SOURCE_ARTIFACT") {
+					pl.Role = SourceCheck
+				}
+			case afterImage && len(pl.Consumed) == 0:
+				pl.Role = PostBuild
+			default:
+				pl.Role = Builder
+			}
+			b.Places = append(b.Places, pl)
+		}
+	}
+}
+
+func hasParam(ps v1.Params, name string) bool {
+	for _, p := range ps {
+		if Norm(p.Name) == Norm(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Context is what Tekton's admission webhook validates with: the default

@@ -67,7 +67,25 @@ func Text(w io.Writer, res *check.Result) error {
 	for _, wv := range Waivers(res) {
 		fmt.Fprintf(w, "waived: %s %s until %s (%s:%d): %s\n", EscapeControls(wv.Submission), wv.Rule, wv.Expires, wv.File, wv.Line, EscapeControls(wv.Reason))
 	}
+	writeIntegration(w, res, EscapeControls)
 	return summaryLine(w, res)
+}
+
+// writeIntegration writes each submission's integration summary: its
+// first line after the file, the others indented.
+func writeIntegration(w io.Writer, res *check.Result, clean func(string) string) {
+	for _, sub := range res.Submissions {
+		if sub.Integration == nil {
+			continue
+		}
+		for i, l := range sub.Integration.Lines {
+			if i == 0 {
+				fmt.Fprintf(w, "%s: integration: %s\n", clean(sub.File), clean(l))
+				continue
+			}
+			fmt.Fprintf(w, "    %s\n", clean(strings.TrimLeft(l, " ")))
+		}
+	}
 }
 
 func summaryLine(w io.Writer, res *check.Result) error {
@@ -105,6 +123,7 @@ func Log(w io.Writer, res *check.Result) error {
 	for _, wv := range Waivers(res) {
 		fmt.Fprintf(w, "waived: %s %s until %s (%s, line %d): %s\n", EscapeControls(wv.Submission), wv.Rule, wv.Expires, wv.File, wv.Line, oneLine(wv.Reason))
 	}
+	writeIntegration(w, res, oneLine)
 	return summaryLine(w, res)
 }
 
@@ -123,6 +142,9 @@ type JSONSubmission struct {
 	Passed  bool              `json:"passed"`
 	Skipped map[string]string `json:"skipped,omitempty"`
 	Waived  []Waived          `json:"waived,omitempty"`
+	// Fits is the integration verdict per build pipeline considered
+	// (absent when the integration rules did not run).
+	Fits []check.Fit `json:"fits,omitempty"`
 }
 
 // Waived is a waiver in effect: a rule that did not run on a submission
@@ -165,6 +187,9 @@ func JSON(w io.Writer, res *check.Result) error {
 		js := JSONSubmission{ID: s.ID, File: s.File, Errors: s.Errors(), Passed: s.Errors() == 0}
 		for _, wv := range Waivers(&check.Result{Submissions: []check.SubmissionResult{s}}) {
 			js.Waived = append(js.Waived, wv)
+		}
+		if s.Integration != nil {
+			js.Fits = s.Integration.Fits
 		}
 		for _, st := range s.Checks {
 			if st.Skipped != "" && st.Waiver == nil {

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -20,33 +19,58 @@ import (
 )
 
 // Checks are the integration rules.
-var Checks = []*check.Check{UnboundParam, Workspace, Compose, TestOutput, Fit}
+var Checks = []*check.Check{UnboundParam, Workspace, Compose, TestOutput, Provenance}
 
-// analysis is everything the rules need about one submission; it is
-// computed once per submission and shared by the rules.
+// Contract is the build pipelines' contract, read once per run from the
+// repository's --pipelines DIR (else its pipelines/). A directory that
+// cannot be read is not a crash: the rules say integration was not checked.
+var Contract = &check.Input{Name: "build pipelines", PerRun: true, Compute: func(p *check.Pass) (any, error) {
+	c, err := pipeline.Load(PipelinesDir(p.Repo))
+	if err == nil && len(c.Pipelines) == 0 {
+		err = fmt.Errorf("no build pipeline (pipelines/<name>/<name>.yaml holding a Pipeline) in %s", c.Dir)
+		if len(c.Ignored) > 0 {
+			err = fmt.Errorf("%v; not taken: %s", err, strings.Join(c.Ignored, "; "))
+		}
+	}
+	return &loaded{c, err}, nil
+}}
+
+type loaded struct {
+	contract *pipeline.Contract
+	err      error
+}
+
+// Analysis is a submission composed into its build pipelines: what
+// every integration rule reads, computed once per submission per run.
+var Analysis = &check.Input{Name: "integration analysis", Requires: []*check.Input{Contract},
+	Compute: func(p *check.Pass) (any, error) {
+		return newAnalysis(p.Submission, p.ResultOf[Contract].(*loaded)), nil
+	},
+	Report: func(v any, r *check.SubmissionResult) { r.Integration = v.(*analysis).summary() },
+}
+
+var requires = []*check.Input{Analysis}
+
+// analysis is everything the rules need about one submission.
 type analysis struct {
-	dir      string // where the build pipelines were looked for
 	contract *pipeline.Contract
 	loadErr  error
 
-	m       *manifest.File
-	task    *v1.Task
-	slot    pipeline.Slot
-	slotWhy string
-	slotErr error
-	mapping pipeline.Mapping
-	mapErr  error
-	targets map[string]bool // nil: every pipeline
-	unknown []string        // targeted pipelines that do not exist
+	m        *manifest.File
+	task     *v1.Task
+	slot     pipeline.Slot // "" when the Task is no check: placed per pipeline
+	slotWhy  string
+	declared bool // the slot comes from the annotation
+	slotErr  error
+	mapping  pipeline.Mapping
+	mapErr   error
+	targets  map[string]bool // nil: every pipeline
+	unknown  []string        // targeted pipelines that do not exist
 
-	fits []*pipeline.Fit // one per targeted pipeline
-}
-
-var analyses sync.Map // *catalog.Submission → *onceAnalysis
-
-type onceAnalysis struct {
-	once sync.Once
-	a    *analysis
+	fits []*pipeline.Fit // one per pipeline considered
+	// judged are the fits whose problems are errors: every named target,
+	// or, when the Task fits none of its default targets, all of them.
+	judged []*pipeline.Fit
 }
 
 // PipelinesDir is where a submission's build pipelines are: the
@@ -58,22 +82,13 @@ func PipelinesDir(r *catalog.Repo) string {
 	return filepath.Join(r.Root, "pipelines")
 }
 
-func analyze(s *catalog.Submission) *analysis {
-	v, _ := analyses.LoadOrStore(s, &onceAnalysis{})
-	o := v.(*onceAnalysis)
-	o.once.Do(func() { o.a = newAnalysis(s) })
-	return o.a
-}
-
-// Analyze composes a submission's Task into its build pipelines (the
-// integrate command writes the result out).
-func Analyze(s *catalog.Submission) (fits []*pipeline.Fit, err error) {
-	a := analyze(s)
+// Analyze composes a submission's Task into the build pipelines of a
+// contract (the integrate command writes the result out).
+func Analyze(c *pipeline.Contract, s *catalog.Submission) (fits []*pipeline.Fit, err error) {
+	a := newAnalysis(s, &loaded{contract: c})
 	switch {
 	case a.task == nil:
 		return nil, fmt.Errorf("%s: no Task to compose", s.ID())
-	case a.loadErr != nil:
-		return nil, a.loadErr
 	case a.slotErr != nil:
 		return nil, a.slotErr
 	case a.mapErr != nil:
@@ -82,20 +97,14 @@ func Analyze(s *catalog.Submission) (fits []*pipeline.Fit, err error) {
 	return a.fits, nil
 }
 
-func newAnalysis(s *catalog.Submission) *analysis {
-	a := &analysis{dir: PipelinesDir(s.Repo)}
+func newAnalysis(s *catalog.Submission, l *loaded) *analysis {
+	a := &analysis{contract: l.contract, loadErr: l.err}
 	if s.Manifest == nil || s.Manifest.Task == nil {
 		return a
 	}
 	a.m, a.task = s.Manifest, s.Manifest.Task
-	a.contract, a.loadErr = pipeline.Cached(a.dir)
-	if a.loadErr == nil && len(a.contract.Pipelines) == 0 {
-		a.loadErr = fmt.Errorf("no build pipeline (pipelines/<name>/<name>.yaml holding a Pipeline) in %s", a.contract.Dir)
-		if len(a.contract.Ignored) > 0 {
-			a.loadErr = fmt.Errorf("%v; not taken: %s", a.loadErr, strings.Join(a.contract.Ignored, "; "))
-		}
-	}
 	a.slot, a.slotWhy, a.slotErr = pipeline.InferSlot(a.task)
+	_, a.declared = a.task.Annotations[pipeline.SlotAnnotation]
 	a.mapping, a.mapErr = pipeline.ParseMapping(a.task.Annotations[pipeline.BindAnnotation])
 	if v, ok := a.task.Annotations[pipeline.PipelinesAnnotation]; ok {
 		a.targets = map[string]bool{}
@@ -103,7 +112,7 @@ func newAnalysis(s *catalog.Submission) *analysis {
 			a.targets[n] = true
 		}
 	}
-	if a.loadErr != nil || a.slotErr != nil || a.mapErr != nil {
+	if !a.ready() {
 		return a
 	}
 	for n := range a.targets {
@@ -112,10 +121,23 @@ func newAnalysis(s *catalog.Submission) *analysis {
 		}
 	}
 	sort.Strings(a.unknown)
+	anyFits := false
 	for _, b := range a.contract.Pipelines {
-		if a.targeted(b.Name) {
-			a.fits = append(a.fits, b.Fit(a.task, a.slot, a.mapping))
+		if !a.targeted(b.Name) {
+			continue
 		}
+		f := b.Judge(a.task, a.slot, a.declared, a.mapping)
+		if f.NoSlot != "" && a.targets == nil {
+			continue // no place for its role there: not a target
+		}
+		a.fits = append(a.fits, f)
+		anyFits = anyFits || f.OK()
+	}
+	switch {
+	case a.targets != nil:
+		a.judged = a.fits
+	case !anyFits:
+		a.judged = a.fits
 	}
 	return a
 }
@@ -125,6 +147,16 @@ func (a *analysis) targeted(name string) bool { return a.targets == nil || a.tar
 // ready reports whether the pipelines were composed into.
 func (a *analysis) ready() bool {
 	return a.task != nil && a.loadErr == nil && a.slotErr == nil && a.mapErr == nil
+}
+
+// start reads the analysis and says whether the rule can judge; when the
+// build pipelines are missing the rule did not run, and says so.
+func start(pass *check.Pass) (*analysis, bool) {
+	a := pass.ResultOf[Analysis].(*analysis)
+	if a.task != nil && a.loadErr != nil {
+		pass.NotRun("integration was not checked: " + a.loadErr.Error())
+	}
+	return a, a.ready()
 }
 
 const (
@@ -191,16 +223,15 @@ spec:
     image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
     script: echo scanning
 `,
+	Requires: requires,
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		a := analyze(s)
-		if !a.ready() {
+		a, ok := start(pass)
+		if !ok {
 			return nil
 		}
 		byParam := map[string]*group{}
 		var order []string
-		for _, f := range a.fits {
+		for _, f := range a.judged {
 			for _, u := range f.UnboundParams {
 				if byParam[u.Name] == nil {
 					byParam[u.Name] = &group{}
@@ -326,6 +357,8 @@ var Workspace = &check.Check{
 kind: Task
 metadata:
   name: source-lint
+  annotations:
+    taskgate.dev/pipelines: docker-build-oci-ta   # passes sources as trusted artifacts
 spec:
   params:
   - name: image-url
@@ -342,7 +375,7 @@ kind: Task
 metadata:
   name: source-lint
   annotations:
-    taskgate.dev/pipelines: docker-build   # the pipeline with a source workspace
+    taskgate.dev/pipelines: docker-build   # a pipeline with a source workspace
 spec:
   params:
   - name: image-url
@@ -354,20 +387,21 @@ spec:
     workingDir: $(workspaces.source.path)
     script: ls
 `,
+	Requires: requires,
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		a := analyze(s)
-		if !a.ready() {
+		a, ok := start(pass)
+		if !ok {
 			return nil
 		}
 		byWS := map[string]*group{}
 		var order []string
 		var providers []string // pipelines with a source workspace
-		for _, f := range a.fits {
-			if f.Build.SourceWorkspace != "" {
-				providers = append(providers, f.Build.Name)
+		for _, b := range a.contract.Pipelines {
+			if b.SourceWorkspace != "" {
+				providers = append(providers, b.Name)
 			}
+		}
+		for _, f := range a.judged {
 			for _, u := range f.MissingWorkspaces {
 				if byWS[u.Name] == nil {
 					byWS[u.Name] = &group{}
@@ -428,6 +462,7 @@ kind: Task
 metadata:
   name: report-status
   annotations:
+    taskgate.dev/slot: post-build
     taskgate.dev/bind: "status=$(tasks.status)"   # only finally tasks may read it
 spec:
   params:
@@ -460,10 +495,9 @@ spec:
       value: $(params.status)
     script: echo "$STATUS"
 `,
+	Requires: requires,
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		a := analyze(s)
+		a, _ := start(pass)
 		if a.task == nil {
 			return nil
 		}
@@ -496,7 +530,7 @@ spec:
 		}
 		if a.slot == pipeline.SourceCheck {
 			for _, r := range a.task.Spec.Results {
-				if pipeline.Norm(r.Name) == pipeline.Norm("SOURCE_ARTIFACT") {
+				if pipeline.Norm(r.Name) == pipeline.Norm("SOURCE_ARTIFACT") && !a.replacesEmitter(r.Name) {
 					out = append(out, check.At(a.m, "spec.results["+r.Name+"]", "a source-check must not emit a modified %s: the build would not use it, and trust in the sources would be lost", r.Name).
 						WithHelp("remove the result: a check reads the sources and reports through TEST_OUTPUT"))
 				}
@@ -510,6 +544,18 @@ spec:
 	},
 }
 
+// replacesEmitter tells whether the Task takes, in some pipeline, the
+// place of a pipeline Task that emits the result itself (a builder such
+// as fbc-inject-lifecycle-oci-ta, which also reports TEST_OUTPUT).
+func (a *analysis) replacesEmitter(result string) bool {
+	for _, f := range a.fits {
+		if f.OK() && f.Place != nil && f.Replace && f.Place.Emits[result] {
+			return true
+		}
+	}
+	return false
+}
+
 // nowhere warns when the Task fits no targeted pipeline for lack of a
 // slot alone (the other reasons are errors of their own rules).
 func (a *analysis) nowhere() *check.Finding {
@@ -518,10 +564,11 @@ func (a *analysis) nowhere() *check.Finding {
 			return nil
 		}
 	}
-	if len(a.fits) == 0 {
-		return nil
+	why := fmt.Sprintf("none of the %d build pipelines has a place for a %s", len(a.contract.Pipelines), a.slot)
+	if len(a.fits) > 0 {
+		why = a.fits[0].NoSlot
 	}
-	f := check.At(a.m, "metadata.name", "the Task fits none of the build pipelines it targets: %s", a.fits[0].NoSlot)
+	f := check.At(a.m, "metadata.name", "the Task fits none of the build pipelines it targets: %s", why)
 	f.Severity = check.Warning
 	f.Help = fmt.Sprintf("point taskgate at the pipelines that build images (--pipelines DIR), or make the Task a finally Task (%s: finally)", pipeline.SlotAnnotation)
 	return &f
@@ -535,7 +582,7 @@ func (a *analysis) composeErrors() []check.Finding {
 	}
 	var order []key
 	pipes := map[key][]string{}
-	for _, f := range a.fits {
+	for _, f := range a.judged {
 		prefix := f.FieldPath() + "."
 		for _, e := range f.Errors {
 			msg := e.Message
@@ -598,67 +645,38 @@ func (a *analysis) taskPath(p string, inTask bool) string {
 	return "metadata.name"
 }
 
-// Fit reports, per build pipeline, whether the Task fits it and why.
-var Fit = &check.Check{
-	ID:       "integration/fit",
-	Doc:      "which build pipelines the Task fits (slot, runAfter, gate, bindings) and which not, and why: one info per pipeline",
-	Severity: check.Info,
-	Help:     "`taskgate integrate --out DIR` writes the composed Pipeline and a PipelineRun for every pipeline the Task fits",
-	Bad:      Workspace.Bad,
-	Fixed:    Workspace.Fixed,
-	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		a := analyze(s)
-		if s.Manifest != nil && s.Manifest.StepAction != nil {
-			return []check.Finding{check.At(s.Manifest, "kind", "a StepAction is not composed into the build pipelines: the Tasks using it are")}
-		}
-		if !a.ready() {
-			return nil
-		}
-		at := "metadata.name"
-		if _, ok := a.task.Annotations[pipeline.SlotAnnotation]; ok {
-			at = slotPath
-		}
-		var out []check.Finding
-		i := 0
-		for _, b := range a.contract.Pipelines {
-			if !a.targeted(b.Name) {
-				out = append(out, check.At(a.m, targetsAt, "not composed into %s: %s does not name it", b.Name, pipeline.PipelinesAnnotation))
-				continue
-			}
-			f := a.fits[i]
-			i++
-			out = append(out, check.At(a.m, at, "%s", a.describe(f)))
-		}
-		return out
-	},
-}
-
 // describe says how the Task fits one pipeline, or why not.
 func (a *analysis) describe(f *pipeline.Fit) string {
-	b := f.Build
 	if f.OK() {
-		var where string
-		if f.InFinally {
-			where = "in finally"
-		} else {
-			where = "after " + b.Producer
-			if len(b.Gate) > 0 {
-				where += fmt.Sprintf(" when %s (as its %d checks)", gate(b.Gate), len(b.GateFrom))
-			}
-		}
 		var binds []string
 		for _, x := range append(append([]pipeline.Binding{}, f.Params...), f.Workspaces...) {
-			binds = append(binds, fmt.Sprintf("%s=%s (%s)", x.Name, x.Value, x.From))
+			binds = append(binds, x.Name+"="+x.Value)
 		}
 		bound := "binds nothing (defaults only)"
 		if len(binds) > 0 {
 			bound = "binds " + strings.Join(binds, ", ")
 		}
-		return fmt.Sprintf("fits %s as %s (%s) named %s: runs %s; %s", b.Name, f.Slot, a.slotWhy, f.TaskName, where, bound)
+		return where(f) + "; " + bound
 	}
-	return fmt.Sprintf("does not fit %s as %s (%s): %s", b.Name, f.Slot, a.slotWhy, strings.Join(f.Problems(), "; "))
+	return strings.Join(f.Problems(), "; ")
+}
+
+// where says where a fit puts the Task.
+func where(f *pipeline.Fit) string {
+	b := f.Build
+	switch {
+	case f.Place != nil && f.Replace:
+		return fmt.Sprintf("in place of %s (%s)", f.Place.Spec.Name, f.Place.Info.Ref)
+	case f.Place != nil:
+		return fmt.Sprintf("beside %s, after %s", f.Place.Spec.Name, strings.Join(f.Place.Spec.RunAfter, ", "))
+	case f.InFinally:
+		return "in finally"
+	}
+	w := "after " + b.Producer
+	if len(b.Gate) > 0 {
+		w += " when " + gate(b.Gate)
+	}
+	return w
 }
 
 func gate(ws v1.WhenExpressions) string {
@@ -671,4 +689,64 @@ func gate(ws v1.WhenExpressions) string {
 		out = append(out, fmt.Sprintf("%s %s [%s]", w.Input, w.Operator, strings.Join(w.Values, ", ")))
 	}
 	return strings.Join(out, " and ")
+}
+
+// summary is the submission's integration summary: a line per group of
+// pipelines the Task fits the same way, a line per reason it does not
+// fit others, and one verdict per pipeline for tools.
+func (a *analysis) summary() *check.Integration {
+	if a.task == nil {
+		return nil
+	}
+	in := &check.Integration{Fits: []check.Fit{}}
+	switch {
+	case a.loadErr != nil:
+		in.Lines = []string{"integration not checked: " + a.loadErr.Error()}
+		return in
+	case a.slotErr != nil:
+		in.Lines = []string{"integration not checked: " + a.slotErr.Error()}
+		return in
+	case a.mapErr != nil:
+		in.Lines = []string{"integration not checked: " + pipeline.BindAnnotation + ": " + a.mapErr.Error()}
+		return in
+	}
+	var ok, not group
+	n := 0
+	for _, f := range a.fits {
+		reason := a.describe(f)
+		in.Fits = append(in.Fits, check.Fit{Pipeline: f.Build.Name, Fits: f.OK(), Slot: string(f.Slot), Reason: reason})
+		if f.OK() {
+			n++
+			ok.add(fmt.Sprintf("as %s %s", f.Slot, where(f)), f.Build.Name)
+		} else {
+			not.add(reason, f.Build.Name)
+		}
+	}
+	verdict := fmt.Sprintf("fits %d of %d build pipelines", n, len(a.fits))
+	if a.slotWhy != "" {
+		verdict += " (" + a.slotWhy + ")"
+	}
+	in.Lines = append(in.Lines, verdict)
+	for _, k := range ok.keys {
+		in.Lines = append(in.Lines, fmt.Sprintf("  fits %s %s", list(ok.names[k]), k))
+	}
+	for _, k := range not.keys {
+		in.Lines = append(in.Lines, fmt.Sprintf("  does not fit %s: %s", list(not.names[k]), k))
+	}
+	if len(a.fits) < len(a.contract.Pipelines) {
+		why := "no place for a " + string(a.slot)
+		if a.targets != nil {
+			why = "not named by " + pipeline.PipelinesAnnotation
+		}
+		in.Lines = append(in.Lines, fmt.Sprintf("  not considered: %d (%s)", len(a.contract.Pipelines)-len(a.fits), why))
+	}
+	return in
+}
+
+// list names pipelines, shortened past a few.
+func list(names []string) string {
+	if len(names) > 4 {
+		return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
+	}
+	return strings.Join(names, ", ")
 }

@@ -7,6 +7,7 @@ import (
 	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
@@ -86,13 +87,6 @@ func TestBadAndFixed(t *testing.T) {
 		bad := run(c, submission(t, c.Bad, pipes))
 		fixed := run(c, submission(t, c.Fixed, pipes))
 		sane(t, bad)
-		if c == Fit {
-			// an info per pipeline, always: Bad has one that does not fit
-			if !anyContains(bad, "does not fit") || anyContains(fixed, "does not fit") || len(fixed) == 0 {
-				t.Errorf("%s: Bad %v\nFixed %v", c.ID, bad, fixed)
-			}
-			continue
-		}
 		if len(errorsOf(bad)) == 0 {
 			t.Errorf("%s: Bad does not trigger the rule", c.ID)
 		}
@@ -123,19 +117,47 @@ func TestExampleHelloWorld(t *testing.T) {
 			t.Errorf("%s: %v", c.ID, errs)
 		}
 	}
-	fits := run(Fit, s)
-	if len(fits) < 5 {
-		t.Fatalf("one info per build pipeline expected, got %v", fits)
+	in := summary(t, s)
+	if len(in.Fits) < 5 {
+		t.Fatalf("one verdict per build pipeline expected, got %+v", in)
 	}
-	for _, f := range fits {
-		if f.Severity != check.Info || !strings.HasPrefix(f.Message, "fits ") || !strings.Contains(f.Message, "as finally") {
+	for _, f := range in.Fits {
+		if !f.Fits || f.Slot != "finally" {
 			t.Errorf("%+v", f)
 		}
 	}
-	got, err := Analyze(s)
-	if err != nil || len(got) != len(fits) {
+	if len(in.Lines) > 3 {
+		t.Errorf("the summary of a Task fitting everywhere alike takes %d lines: %q", len(in.Lines), in.Lines)
+	}
+	c, err := pipeline.Load(PipelinesDir(s.Repo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Analyze(c, s)
+	if err != nil || len(got) != len(in.Fits) {
 		t.Fatalf("Analyze: %v %d", err, len(got))
 	}
+}
+
+// summary runs the integration rules through the driver and returns the
+// submission's integration summary.
+func summary(t *testing.T, s *catalog.Submission) *check.Integration {
+	t.Helper()
+	res := check.Run([]*catalog.Submission{s}, Checks, nil)
+	in := res.Submissions[0].Integration
+	if in == nil {
+		t.Fatal("no integration summary")
+	}
+	return in
+}
+
+func fitsOf(in *check.Integration, pipeline string) check.Fit {
+	for _, f := range in.Fits {
+		if f.Pipeline == pipeline {
+			return f
+		}
+	}
+	return check.Fit{}
 }
 
 // icr-scan (PR 408, v1beta1) needs params no build pipeline provides.
@@ -167,10 +189,29 @@ func TestICRScan(t *testing.T) {
 	}
 }
 
-// A Task needing a workspace the trusted-artifacts pipelines lack is told
-// so for those pipelines only.
+// A check fitting the pipelines with a source workspace has no error: it
+// fits some of its targets; the others are in its summary. Targeted at
+// the trusted-artifacts pipelines alone, its workspace is an error there.
 func TestWorkspaceTrustedArtifactsOnly(t *testing.T) {
 	s := open(t, "testdata/repo", "partners/source-scan/0.1", corpus(t, ""))
+	for _, c := range Checks {
+		if fs := run(c, s); len(fs) != 0 {
+			t.Errorf("%s: %v", c.ID, fs)
+		}
+	}
+	in := summary(t, s)
+	if f := fitsOf(in, "docker-build"); !f.Fits || f.Slot != "source-check" {
+		t.Errorf("docker-build: %+v", f)
+	}
+	if f := fitsOf(in, "docker-build-oci-ta"); f.Fits || !strings.Contains(f.Reason, "workspace source not provided") {
+		t.Errorf("docker-build-oci-ta: %+v", f)
+	}
+	data, err := os.ReadFile("testdata/repo/partners/source-scan/0.1/source-scan.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targeted := strings.Replace(string(data), "  name: source-scan\n", "  name: source-scan\n  annotations:\n    taskgate.dev/pipelines: docker-build-oci-ta,docker-build-oci-ta-min,docker-build-multi-platform-oci-ta,fbc-builder\n", 1)
+	s = submission(t, targeted, corpus(t, ""))
 	fs := run(Workspace, s)
 	sane(t, fs)
 	if len(fs) != 1 {
@@ -192,12 +233,8 @@ func TestWorkspaceTrustedArtifactsOnly(t *testing.T) {
 	if !strings.Contains(f.Message, "SOURCE_ARTIFACT") || !strings.Contains(f.Help, "taskgate.dev/pipelines") || !strings.Contains(f.Help, "docker-build") {
 		t.Errorf("not actionable: %s / %s", f.Message, f.Help)
 	}
-	if f.Line != 13 { // spec.workspaces[source]
+	if f.Line != 15 { // spec.workspaces[source]
 		t.Errorf("line %d", f.Line)
-	}
-	// and it fits the pipelines with a source workspace
-	if !anyContains(run(Fit, s), "fits docker-build as source-check") {
-		t.Errorf("does not fit docker-build: %v", run(Fit, s))
 	}
 	if len(run(UnboundParam, s))+len(run(Compose, s))+len(run(TestOutput, s)) != 0 {
 		t.Errorf("other findings: %v %v %v", run(UnboundParam, s), run(Compose, s), run(TestOutput, s))
@@ -213,13 +250,13 @@ func TestComposeErrorMapped(t *testing.T) {
 	if len(fs) != 1 || fs[0].Line != 7 || !strings.Contains(fs[0].Message, "execution status") || !strings.Contains(fs[0].Message, "all 2 build pipelines") {
 		t.Fatalf("compose findings %v", fs)
 	}
-	if got := run(Fit, s); len(got) != 2 || !strings.Contains(got[0].Message, "Tekton rejects") {
-		t.Errorf("fit %v", got)
+	if in := summary(t, s); len(in.Fits) != 2 || in.Fits[0].Fits || !strings.Contains(in.Fits[0].Reason, "Tekton rejects") {
+		t.Errorf("fits %+v", in.Fits)
 	}
 	// an error inside the embedded Task points at the Task's own line
-	y := "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  params:\n  - name: image-url\n  steps:\n  - name: s\n    image: x\n    script: |\n      echo $(params.nope)\n"
+	y := "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  params:\n  - name: image-url\n  results:\n  - name: TEST_OUTPUT\n  steps:\n  - name: s\n    image: x\n    script: |\n      echo $(params.nope)\n"
 	fs = run(Compose, submission(t, y, corpus(t, "_history/2023-03-06-adr-time/pipelines")))
-	if len(fs) != 1 || fs[0].Line != 11 || !strings.Contains(fs[0].Message, "non-existent variable") {
+	if len(fs) != 1 || fs[0].Line != 13 || !strings.Contains(fs[0].Message, "non-existent variable") {
 		t.Errorf("%v", fs)
 	}
 }
@@ -241,17 +278,11 @@ func TestAnnotations(t *testing.T) {
 			t.Errorf("%q: %v", tc.ann, fs)
 		}
 	}
-	// targeting restricts the pipelines; the others are reported as not composed
+	// targeting restricts the pipelines; the others are not considered
 	s := submission(t, task("    taskgate.dev/pipelines: docker-build\n"), pipes)
-	fits := run(Fit, s)
-	composed := 0
-	for _, f := range fits {
-		if strings.HasPrefix(f.Message, "fits ") {
-			composed++
-		}
-	}
-	if composed != 1 || !anyContains(fits, "not composed into fbc-builder") {
-		t.Errorf("fits %v", fits)
+	in := summary(t, s)
+	if len(in.Fits) != 1 || in.Fits[0].Pipeline != "docker-build" || !strings.Contains(strings.Join(in.Lines, "\n"), "not considered: 11 (not named by taskgate.dev/pipelines)") {
+		t.Errorf("fits %+v", in)
 	}
 }
 
@@ -259,7 +290,7 @@ func TestAnnotations(t *testing.T) {
 func TestNoPipelines(t *testing.T) {
 	s := submission(t, Compose.Fixed, "")
 	var all []check.Finding
-	for _, c := range []*check.Check{UnboundParam, Workspace, Compose, Fit} {
+	for _, c := range Checks {
 		all = append(all, run(c, s)...)
 	}
 	if len(all) != 1 || all[0].Severity != check.Info || !strings.Contains(all[0].Message, "integration was not checked") || !strings.Contains(all[0].Help, "--pipelines") {
@@ -334,7 +365,7 @@ func TestTestOutputOnRealChecks(t *testing.T) {
 			continue
 		}
 		checked++
-		if fs := testOutputFindings(m, m.Task, "check"); len(fs) > 0 {
+		if fs := testOutputFindings(m, m.Task, "check", func(st v1.Step) string { return stepText(st, nil) }); len(fs) > 0 {
 			t.Errorf("%s: %v", rel, fs)
 		}
 	}
@@ -357,11 +388,6 @@ func TestThroughDriver(t *testing.T) {
 		t.Fatalf("%v %d", err, len(subs))
 	}
 	subs = append(subs, open(t, corpus(t, "_pull-requests/pr-408"), "partners/icr-scan/0.1", pipes))
-	c, err := pipeline.Cached(pipes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := len(c.Pipelines) // one fit info per pipeline
 	res := check.Run(subs, Checks, nil)
 	count := map[string]int{}
 	for _, f := range res.Findings() {
@@ -370,19 +396,14 @@ func TestThroughDriver(t *testing.T) {
 	want := map[string]int{
 		"partners/icr-scan/0.1 integration/unbound-param error": 2,
 		"partners/icr-scan/0.1 integration/workspace error":     1,
-		"partners/icr-scan/0.1 integration/test-output error":   1,
-		"partners/source-scan/0.1 integration/workspace error":  1,
 		"partners/status-report/0.1 integration/compose error":  1,
-		"partners/status-report/0.1 integration/fit info":       n,
-		"partners/source-scan/0.1 integration/fit info":         n,
-		"partners/icr-scan/0.1 integration/fit info":            n,
+	}
+	if len(count) != len(want) {
+		t.Errorf("findings %v, want %v", count, want)
 	}
 	for k, n := range want {
 		if count[k] != n {
 			t.Errorf("%s: %d findings, want %d (all: %v)", k, count[k], n, count)
 		}
-	}
-	if again, _ := pipeline.Cached(pipes + "/"); again != c {
-		t.Error("the contract was loaded twice for one directory")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	"github.com/tektoncd/pipeline/pkg/apis/pipeline/v1beta1"
 	"gopkg.in/yaml.v3"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
@@ -41,6 +42,8 @@ metadata:
 spec:
   params:
   - name: image-url
+  results:
+  - name: TEST_OUTPUT   # declared, never written: the build reads nothing
   steps:
   - name: lint
     image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
@@ -64,6 +67,7 @@ spec:
       printf '{"result":"%s","timestamp":"%s","successes":%d,"failures":%d,"warnings":%d}' \
         SUCCESS "$(date -u +%Y-%m-%dT%H:%M:%SZ)" 1 0 0 > "$(results.TEST_OUTPUT.path)"
 `,
+	Requires: []*check.Input{StepActions},
 	Run: func(pass *check.Pass) []check.Finding {
 		s := pass.Submission
 
@@ -73,13 +77,14 @@ spec:
 		}
 		slot, why, err := pipeline.InferSlot(m.Task)
 		if err != nil || !slot.IsCheck() {
-			return nil // a bad slot is integration/compose's; finally Tasks report nothing
+			return nil // a bad slot is integration/compose's; builders and finally Tasks report nothing
 		}
-		return testOutputFindings(m, m.Task, fmt.Sprintf("this %s Task (%s)", slot, why))
+		actions := pass.ResultOf[StepActions].(stepActionIndex)
+		return testOutputFindings(m, m.Task, fmt.Sprintf("this %s Task (%s)", slot, why), func(st v1.Step) string { return stepText(st, actions.named(st, s.Dir)) })
 	},
 }
 
-func testOutputFindings(m *manifest.File, t *v1.Task, what string) []check.Finding {
+func testOutputFindings(m *manifest.File, t *v1.Task, what string, stepText func(v1.Step) string) []check.Finding {
 	declared := false
 	for _, r := range t.Spec.Results {
 		if r.Name == testOutput {
@@ -95,10 +100,16 @@ func testOutputFindings(m *manifest.File, t *v1.Task, what string) []check.Findi
 	}
 	writer := -1
 	var scripts []string
+	template := ""
+	if t.Spec.StepTemplate != nil {
+		for _, e := range t.Spec.StepTemplate.Env {
+			template += "\n" + e.Value
+		}
+	}
 	for i, st := range t.Spec.Steps {
-		scripts = append(scripts, stepText(st))
 		text := stepText(st)
-		if writer < 0 && (strings.Contains(text, "$(results."+testOutput+".path)") || strings.Contains(text, "/tekton/results/"+testOutput)) {
+		scripts = append(scripts, text)
+		if writer < 0 && writes(text+template) {
 			writer = i
 		}
 	}
@@ -157,10 +168,30 @@ func testOutputFindings(m *manifest.File, t *v1.Task, what string) []check.Findi
 	return out
 }
 
-// stepText is what a step runs: its script, or its command and args
-// (`bash -c <script>`).
-func stepText(st v1.Step) string {
-	return strings.Join(append(append([]string{st.Script}, st.Command...), st.Args...), "\n")
+// writes tells whether a step's text names TEST_OUTPUT's file: in its
+// script (directly, through tee or a shell variable), its command or
+// args, or an env var the script writes through.
+func writes(text string) bool {
+	return strings.Contains(text, "$(results."+testOutput+".path)") || strings.Contains(text, "/tekton/results/"+testOutput) ||
+		strings.Contains(text, "$(step.results."+testOutput+".path)")
+}
+
+// stepText is what a step runs: its script, command, args and env values
+// (`bash -c <script>`, `OUT=$(results.TEST_OUTPUT.path)`), and those of
+// the StepAction it refers to.
+func stepText(st v1.Step, action *v1beta1.StepAction) string {
+	parts := append(append([]string{st.Script}, st.Command...), st.Args...)
+	for _, e := range st.Env {
+		parts = append(parts, e.Value)
+	}
+	if action != nil {
+		sa := action.Spec
+		parts = append(append(append(parts, sa.Script), sa.Command...), sa.Args...)
+		for _, e := range sa.Env {
+			parts = append(parts, e.Value)
+		}
+	}
+	return strings.Join(parts, "\n")
 }
 
 // credential finds the first secret the Task reads: a secret volume or an

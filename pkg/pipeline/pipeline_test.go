@@ -220,13 +220,13 @@ func TestCorpusPartners(t *testing.T) {
 	// of the build: it goes in finally, where it never blocks the build
 	hello := task(t, root, "partners/example-hello-world/0.1/example-hello-world.yaml")
 	slot, _, _ := InferSlot(hello)
-	if slot != Finally {
-		t.Fatalf("hello-world slot %s, want finally", slot)
+	if slot != "" {
+		t.Fatalf("hello-world slot %s, want none (not a check: placed per pipeline)", slot)
 	}
 	for _, b := range c.Pipelines {
-		fit := b.Fit(hello, slot, nil)
-		if !fit.OK() || !fit.InFinally || len(fit.Params) != 0 {
-			t.Errorf("hello-world in %s: %v", b.Name, fit.Problems())
+		fit := b.Judge(hello, slot, false, nil)
+		if !fit.OK() || !fit.InFinally || fit.Slot != Finally || len(fit.Params) != 0 {
+			t.Errorf("hello-world in %s: %s %v", b.Name, fit.Slot, fit.Problems())
 		}
 		if errs := Validate(fit.Composed); errs != nil {
 			t.Errorf("hello-world in %s rejected: %v", b.Name, errs)
@@ -236,13 +236,9 @@ func TestCorpusPartners(t *testing.T) {
 	// icr-scan (v1beta1) needs a license and a server no pipeline has, and
 	// a source workspace the trusted-artifacts pipelines lack
 	icr := task(t, corpus(t, "_pull-requests/pr-408"), "partners/icr-scan/0.1/icr-scan.yaml")
-	slot, _, _ = InferSlot(icr)
-	if slot != SourceCheck {
-		t.Fatalf("icr-scan slot %s, want source-check", slot)
-	}
 	for _, name := range five {
 		b := c.Pipeline(name)
-		fit := b.Fit(icr, slot, nil)
+		fit := b.Fit(icr, SourceCheck, nil)
 		var unbound []string
 		for _, u := range fit.UnboundParams {
 			unbound = append(unbound, u.Name)
@@ -357,12 +353,15 @@ func TestInferSlot(t *testing.T) {
 		want Slot
 		bad  bool
 	}{
-		{"params: [{name: IMAGE_URL}]", ImageCheck, false},
-		{"params: [{name: image-digest}]", ImageCheck, false},
-		{"params: [{name: image-url}, {name: SOURCE_ARTIFACT}]", SourceCheck, false},
-		{"workspaces: [{name: src}]", SourceCheck, false},
-		{"workspaces: [{name: creds, optional: true}]", Finally, false},
-		{"params: [{name: message, default: hi}]", Finally, false},
+		{"params: [{name: IMAGE_URL}]\n  results: [{name: TEST_OUTPUT}]", ImageCheck, false},
+		{"params: [{name: image-digest}]\n  results: [{name: TEST_OUTPUT}]", ImageCheck, false},
+		{"params: [{name: image-url}, {name: SOURCE_ARTIFACT}]\n  results: [{name: TEST_OUTPUT}]", SourceCheck, false},
+		{"workspaces: [{name: src}]\n  results: [{name: TEST_OUTPUT}]", SourceCheck, false},
+		{"workspaces: [{name: creds, optional: true}]\n  results: [{name: TEST_OUTPUT}]", ImageCheck, false},
+		// no TEST_OUTPUT: no check, whatever it takes (buildah, git-clone)
+		{"params: [{name: IMAGE_URL}]", "", false},
+		{"workspaces: [{name: source}]", "", false},
+		{"params: [{name: message, default: hi}]", "", false},
 	} {
 		f := manifest.Parse("t.yaml", []byte("apiVersion: tekton.dev/v1\nkind: Task\nmetadata: {name: t}\nspec:\n  "+tc.spec+"\n  steps: [{name: s, image: x, script: x}]\n"), manifest.DefaultLimits)
 		got, _, err := InferSlot(f.Task)

@@ -25,6 +25,8 @@ type (
 		Failures int         `xml:"failures,attr"`
 		Skipped  int         `xml:"skipped,attr"`
 		Cases    []junitCase `xml:"testcase"`
+		// SystemOut carries the integration summary.
+		SystemOut string `xml:"system-out,omitempty"`
 	}
 	junitCase struct {
 		Classname string        `xml:"classname,attr"`
@@ -51,6 +53,9 @@ func JUnit(w io.Writer, res *check.Result) error {
 	out := junitSuites{Name: "taskgate", Suites: []junitSuite{}}
 	for _, s := range res.Submissions {
 		suite := junitSuite{Name: s.ID}
+		if s.Integration != nil {
+			suite.SystemOut = "integration: " + strings.Join(s.Integration.Lines, "\n")
+		}
 		byRule := map[string][]check.Finding{}
 		for _, f := range s.Findings {
 			byRule[f.Rule] = append(byRule[f.Rule], f)

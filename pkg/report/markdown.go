@@ -79,6 +79,18 @@ func Markdown(w io.Writer, res *check.Result) error {
 			}
 			fmt.Fprintf(&b, "\n✅ %s passed: %s.\n", plural(len(passed), noun), strings.Join(passed, ", "))
 		}
+		if in := sub.Integration; in != nil && len(in.Lines) > 0 {
+			// a quote, a paragraph per line: set apart from the findings
+			b.WriteString("\n")
+			for i, l := range in.Lines {
+				if i == 0 {
+					l = "integration: " + l
+				} else {
+					b.WriteString(">\n")
+				}
+				fmt.Fprintf(&b, "> %s\n", mdEscape(strings.TrimSpace(l)))
+			}
+		}
 		if len(sub.Findings) > 0 {
 			b.WriteString("\n")
 		}

@@ -28,15 +28,22 @@ type (
 		Tool       sarifTool     `json:"tool"`
 		ColumnKind string        `json:"columnKind"`
 		Results    []sarifResult `json:"results"`
-		// waivers in effect: rules that did not run, so no result says so
+		// Properties (a SARIF property bag) carry the waivers in effect
+		// (rules that did not run, so no result says so) and each
+		// submission's integration verdict per build pipeline.
 		Properties *sarifRunProperties `json:"properties,omitempty"`
 	}
 	sarifRunProperties struct {
-		Waivers []sarifWaiver `json:"waivers"`
+		Waivers     []sarifWaiver      `json:"waivers,omitempty"`
+		Integration []sarifIntegration `json:"integration,omitempty"`
 	}
 	sarifWaiver struct {
 		Submission string `json:"submission"`
 		Waived
+	}
+	sarifIntegration struct {
+		Submission string      `json:"submission"`
+		Fits       []check.Fit `json:"fits"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
@@ -153,6 +160,15 @@ func SARIF(w io.Writer, res *check.Result) error {
 			run.Properties = &sarifRunProperties{}
 		}
 		run.Properties.Waivers = append(run.Properties.Waivers, sarifWaiver{Submission: w.Submission, Waived: w})
+	}
+	for _, sub := range res.Submissions {
+		if sub.Integration == nil {
+			continue
+		}
+		if run.Properties == nil {
+			run.Properties = &sarifRunProperties{}
+		}
+		run.Properties.Integration = append(run.Properties.Integration, sarifIntegration{Submission: sub.ID, Fits: sub.Integration.Fits})
 	}
 	log := sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{run}}
 	enc := json.NewEncoder(w)

@@ -115,4 +115,3 @@ func TestEveryTaskThePipelinesRunFitsThem(t *testing.T) {
 		t.Errorf("only %d Task versions judged", total)
 	}
 }
-

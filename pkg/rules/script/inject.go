@@ -63,9 +63,37 @@ spec:
 		if s.Manifest == nil {
 			return nil
 		}
-		enums := enumParams(s)
-		return forScripts(s, func(sc *Script) []check.Finding { return injections(sc, enums) })
+		return grouped(Scripts(s.Manifest), enumParams(s))
 	},
+}
+
+// hit is one place a value is injected; key names the value (and how).
+type hit struct {
+	key string
+	f   check.Finding
+}
+
+// grouped keeps one finding per value per step, at its first place,
+// naming the others: a param pasted ten times is one thing to fix.
+func grouped(scripts []*Script, enums map[string]bool) []check.Finding {
+	var out []check.Finding
+	first := map[string]int{}
+	more := map[int][]string{}
+	for _, sc := range scripts {
+		for _, h := range injections(sc, enums) {
+			k := sc.Where + "\x00" + h.key
+			if i, ok := first[k]; ok {
+				more[i] = append(more[i], fmt.Sprintf("%d:%d", h.f.Line, h.f.Column))
+				continue
+			}
+			first[k] = len(out)
+			out = append(out, h.f)
+		}
+	}
+	for i, at := range more {
+		out[i].Message += fmt.Sprintf(" (also at %s in this step)", strings.Join(at, ", "))
+	}
+	return out
 }
 
 var (
@@ -102,8 +130,8 @@ func tainted(ref string, enums map[string]bool) (kind, name string, ok bool) {
 	return kind, name, ok && !(kind == "param" && enums[name])
 }
 
-func injections(sc *Script, enums map[string]bool) []check.Finding {
-	var out []check.Finding
+func injections(sc *Script, enums map[string]bool) []hit {
+	var out []hit
 	for _, r := range Vars(sc.Text) {
 		ref := sc.Text[r[0]:r[1]]
 		kind, name, ok := tainted(ref, enums)
@@ -116,7 +144,7 @@ func injections(sc *Script, enums map[string]bool) []check.Finding {
 		}
 		f := sc.At(r[0], "%s is pasted into %s before it runs: %s can inject code", ref, sc.describe(), whose)
 		f.Help = envHelp(sc, ref, name)
-		out = append(out, f)
+		out = append(out, hit{"pasted " + kind + " " + name, f})
 	}
 	return append(out, reparsed(sc, enums)...)
 }
@@ -125,7 +153,7 @@ func injections(sc *Script, enums map[string]bool) []check.Finding {
 // variables, to a second shell that parses them again as code: the remote
 // shell of `ssh host cmd...`, `eval`, `sh -c "..."`. Quoting in the first
 // shell does not help: the second one reads the expanded text.
-func reparsed(sc *Script, enums map[string]bool) []check.Finding {
+func reparsed(sc *Script, enums map[string]bool) []hit {
 	if sc.Shell == "" {
 		return nil
 	}
@@ -137,7 +165,7 @@ func reparsed(sc *Script, enums map[string]bool) []check.Finding {
 	if err != nil {
 		return nil // script/syntax reports it
 	}
-	var out []check.Finding
+	var out []hit
 	syntax.Walk(file, func(n syntax.Node) bool {
 		call, ok := n.(*syntax.CallExpr)
 		if !ok {
@@ -156,7 +184,7 @@ func reparsed(sc *Script, enums map[string]bool) []check.Finding {
 				v, ref := pe.Param.Value, env[pe.Param.Value]
 				f := sc.At(int(pe.Pos().Offset()), "$%s (from %s) is parsed again as code by %s: whoever sets the value can inject commands there", v, ref, how)
 				f.Help = fmt.Sprintf("quote the value for the second shell: write ${%s@Q} (bash) or $(printf '%%q' \"$%s\") there, so that it reads the value as one word; or hand the value over as data (ssh: send it on stdin or with SendEnv)", v, v)
-				out = append(out, f)
+				out = append(out, hit{"reparsed " + v + " by " + how, f})
 				return true
 			})
 		}

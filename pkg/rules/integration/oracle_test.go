@@ -69,49 +69,62 @@ func asSubmission(t *testing.T, root, rel, pipelines string) *catalog.Submission
 // ground truth. The list comes from the pipelines' own taskRefs.
 func TestEveryTaskThePipelinesRunFitsThem(t *testing.T) {
 	root := testrepo.Corpus(t, "build-definitions")
-	snapshots := []string{filepath.Join(root, "pipelines")}
 	history, _ := filepath.Glob(filepath.Join(root, "_history", "*", "pipelines"))
-	snapshots = append(snapshots, history...)
-	total := 0
-	for _, dir := range snapshots {
-		refs := referenced(t, dir, root)
-		if dir == snapshots[0] && len(refs) < 30 {
-			t.Fatalf("only %d Task versions referenced by the HEAD pipelines: is the corpus complete?", len(refs))
-		}
-		var files []string
-		for f := range refs {
-			files = append(files, f)
-		}
-		sort.Strings(files)
-		var subs []*catalog.Submission
-		for _, f := range files {
-			subs = append(subs, asSubmission(t, root, f, dir))
-		}
-		res := check.Run(subs, Checks, nil)
-		for i, sr := range res.Submissions {
-			total++
-			for _, f := range sr.Findings {
-				if f.Severity == check.Error {
-					t.Errorf("%s: %s", dir, f)
-				}
-			}
-			if sr.Integration == nil {
-				t.Errorf("%s: no integration summary", files[i])
-				continue
-			}
-			fits := map[string]check.Fit{}
-			for _, f := range sr.Integration.Fits {
-				fits[f.Pipeline] = f
-			}
-			for _, p := range refs[files[i]] {
-				if f := fits[p]; !f.Fits {
-					t.Errorf("%s does not fit %s, which runs it: %+v", files[i], p, f)
-				}
-			}
-		}
-		t.Logf("%s: %d Task versions referenced and present", dir, len(files))
+	n := oracle(t, root, filepath.Join(root, "pipelines"))
+	if n < 30 {
+		t.Fatalf("only %d Task versions referenced by the HEAD pipelines: is the corpus complete?", n)
 	}
-	if total < 30 {
-		t.Errorf("only %d Task versions judged", total)
+	if len(history) < 2 {
+		t.Fatalf("history snapshots: %v", history)
 	}
+	for _, dir := range history {
+		oracle(t, root, dir)
+	}
+}
+
+// The same on the hand-made pipelines shipped here (a fresh clone has no
+// corpus).
+func TestEveryTaskTheFixturePipelinesRunFitsThem(t *testing.T) {
+	if n := oracle(t, "testdata/contract", "testdata/contract/pipelines"); n != 5 {
+		t.Errorf("%d Task versions referenced, want 5", n)
+	}
+}
+
+// oracle judges every Task the pipelines of dir run (found under root)
+// against those pipelines, and returns how many there were.
+func oracle(t *testing.T, root, dir string) int {
+	t.Helper()
+	refs := referenced(t, dir, root)
+	var files []string
+	for f := range refs {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	var subs []*catalog.Submission
+	for _, f := range files {
+		subs = append(subs, asSubmission(t, root, f, dir))
+	}
+	res := check.Run(subs, Checks, nil)
+	for i, sr := range res.Submissions {
+		for _, f := range sr.Findings {
+			if f.Severity == check.Error {
+				t.Errorf("%s: %s", dir, f)
+			}
+		}
+		if sr.Integration == nil {
+			t.Errorf("%s: no integration summary", files[i])
+			continue
+		}
+		fits := map[string]check.Fit{}
+		for _, f := range sr.Integration.Fits {
+			fits[f.Pipeline] = f
+		}
+		for _, p := range refs[files[i]] {
+			if f := fits[p]; !f.Fits {
+				t.Errorf("%s does not fit %s, which runs it: %+v", files[i], p, f)
+			}
+		}
+	}
+	t.Logf("%s: %d Task versions referenced and present", dir, len(files))
+	return len(files)
 }

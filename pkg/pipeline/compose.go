@@ -311,7 +311,11 @@ func (b *Build) Judge(t *v1.Task, slot Slot, declared bool, m Mapping) *Fit {
 		tries = append(tries, f)
 	}
 	if len(tries) == 0 {
-		return &Fit{Build: b, Slot: slot, TaskName: t.Name, NoSlot: fmt.Sprintf("%s has no %s place", b.Name, slot)}
+		why := fmt.Sprintf("%s has no %s place", b.Name, slot)
+		if slot == "" {
+			why = fmt.Sprintf("no place of %s takes it: it emits none of the results %s reads from its builders, takes nothing a task after the image is fed, and emits results, which a finally task cannot pass on", b.Name, b.Name)
+		}
+		return &Fit{Build: b, Slot: slot, TaskName: t.Name, NoSlot: why}
 	}
 	best := tries[0]
 	for _, f := range tries[1:] {

@@ -127,8 +127,8 @@ func newAnalysis(s *catalog.Submission, l *loaded) *analysis {
 			continue
 		}
 		f := b.Judge(a.task, a.slot, a.declared, a.mapping)
-		if f.NoSlot != "" && a.targets == nil {
-			continue // no place for its role there: not a target
+		if f.NoSlot != "" && a.targets == nil && a.slot.IsCheck() {
+			continue // no image to check there: not a target
 		}
 		a.fits = append(a.fits, f)
 		anyFits = anyFits || f.OK()
@@ -569,6 +569,11 @@ func (a *analysis) nowhere() *check.Finding {
 		why = a.fits[0].NoSlot
 	}
 	f := check.At(a.m, "metadata.name", "the Task fits none of the build pipelines it targets: %s", why)
+	if !a.slot.IsCheck() {
+		// a Task must fit at least one of its targets
+		f.Help = fmt.Sprintf("emit what a place's consumers read (to replace a builder), take what a task after the image is fed (image-url, IMAGE_URL, ...), map your params with %s, or declare %s", pipeline.BindAnnotation, pipeline.SlotAnnotation)
+		return &f
+	}
 	f.Severity = check.Warning
 	f.Help = fmt.Sprintf("point taskgate at the pipelines that build images (--pipelines DIR), or make the Task a finally Task (%s: finally)", pipeline.SlotAnnotation)
 	return &f

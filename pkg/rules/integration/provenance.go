@@ -81,12 +81,12 @@ func (a *analysis) speaksForBuild(result string) string {
 			continue
 		}
 		if f.Place != nil && f.Replace && f.Place.Emits[result] {
-			return ""
+			return "" // a builder: emitting it is its job
 		}
 		where = append(where, fmt.Sprintf("%s as %s", f.Build.Name, f.Slot))
 	}
 	if len(where) == 0 {
-		return "the Task takes the place of no pipeline Task that emits it"
+		return "" // it fits nowhere: the other rules say why
 	}
 	return "the Task would run in " + list(where) + ", where no Task of the pipeline emits it"
 }

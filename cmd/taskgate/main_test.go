@@ -109,3 +109,21 @@ func TestEveryFormatRenders(t *testing.T) {
 		}
 	}
 }
+
+// A clean submission's text report fits on one screen, its integration
+// summary included: the hand-made pipelines here, and the 12 real ones.
+func TestCleanSubmissionFitsOnOneScreen(t *testing.T) {
+	dirs := []string{"../../pkg/rules/integration/testdata/contract/pipelines"}
+	if _, err := os.Stat(filepath.Join("..", "..", "..", "shared", "corpus")); err == nil {
+		dirs = append(dirs, testrepo.Corpus(t, "build-definitions", "pipelines"))
+	}
+	for _, dir := range dirs {
+		code, out, errOut := runCLI("validate", "../../examples/catalog", "--pipelines", dir)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d\n%s%s", dir, code, out, errOut)
+		}
+		if n := strings.Count(out, "\n"); n >= 25 || !strings.Contains(out, "hello-world.yaml: integration: fits ") || strings.Contains(out, "integration/") {
+			t.Errorf("%s: %d lines:\n%s", dir, n, out)
+		}
+	}
+}

@@ -706,13 +706,13 @@ func (a *analysis) summary() *check.Integration {
 	in := &check.Integration{Fits: []check.Fit{}}
 	switch {
 	case a.loadErr != nil:
-		in.Lines = []string{"integration not checked: " + a.loadErr.Error()}
+		in.Lines = []string{"not checked: " + a.loadErr.Error()}
 		return in
 	case a.slotErr != nil:
-		in.Lines = []string{"integration not checked: " + a.slotErr.Error()}
+		in.Lines = []string{"not checked: " + a.slotErr.Error()}
 		return in
 	case a.mapErr != nil:
-		in.Lines = []string{"integration not checked: " + pipeline.BindAnnotation + ": " + a.mapErr.Error()}
+		in.Lines = []string{"not checked: " + pipeline.BindAnnotation + ": " + a.mapErr.Error()}
 		return in
 	}
 	var ok, not group

@@ -565,7 +565,10 @@ func (a *analysis) nowhere() *check.Finding {
 		}
 	}
 	why := fmt.Sprintf("none of the %d build pipelines has a place for a %s", len(a.contract.Pipelines), a.slot)
-	if len(a.fits) > 0 {
+	switch {
+	case !a.slot.IsCheck():
+		why = fmt.Sprintf("no place of the %d takes it: it emits none of the results they read from their builders, takes nothing their tasks after the image are fed, and, emitting results, is no finally task", len(a.fits))
+	case len(a.fits) > 0:
 		why = a.fits[0].NoSlot
 	}
 	f := check.At(a.m, "metadata.name", "the Task fits none of the build pipelines it targets: %s", why)

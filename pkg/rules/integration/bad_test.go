@@ -38,6 +38,9 @@ func TestTasksThatDoNotFit(t *testing.T) {
 		{"an image check emitting IMAGE_URL",
 			head("") + "  params:\n  - name: image-url\n  results:\n  - name: TEST_OUTPUT\n  - name: IMAGE_URL\n" + step + writes + "      echo -n quay.io/evil/other > \"$(results.IMAGE_URL.path)\"\n",
 			Provenance, 10, "result IMAGE_URL is read by Tekton Chains"},
+		{"a Task no place takes (its result feeds nothing, it takes nothing of the build)",
+			head("") + "  results:\n  - name: report\n" + step + "      echo -n x > \"$(results.report.path)\"\n",
+			Compose, 4, "fits none of the build pipelines it targets: no place of the 2 takes it"},
 	} {
 		s := submission(t, tc.yaml, fixturePipelines)
 		res := check.Run([]*catalog.Submission{s}, Checks, nil)

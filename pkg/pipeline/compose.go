@@ -66,19 +66,19 @@ func InferSlot(t *v1.Task) (Slot, string, error) {
 		}
 	}
 	if !declared {
-		return "", "no " + testOutput + " result: not a check", nil
+		return "", "not a check: no " + testOutput + " result", nil
 	}
 	for _, p := range t.Spec.Params {
 		if Norm(p.Name) == "sourceartifact" {
-			return SourceCheck, fmt.Sprintf("a check (declares %s) taking the trusted-artifacts sources as %s", testOutput, p.Name), nil
+			return SourceCheck, fmt.Sprintf("a check: declares %s, takes the trusted-artifacts sources as %s", testOutput, p.Name), nil
 		}
 	}
 	for _, w := range t.Spec.Workspaces {
 		if !w.Optional {
-			return SourceCheck, fmt.Sprintf("a check (declares %s) with workspace %s", testOutput, w.Name), nil
+			return SourceCheck, fmt.Sprintf("a check: declares %s, takes workspace %s", testOutput, w.Name), nil
 		}
 	}
-	return ImageCheck, fmt.Sprintf("a check (declares %s)", testOutput), nil
+	return ImageCheck, fmt.Sprintf("a check: declares %s", testOutput), nil
 }
 
 func joinSlots() string {

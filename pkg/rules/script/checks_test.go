@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/report"
 )
 
 // TestExamples: every rule's Bad fires the rule, its Fixed does not.
@@ -188,6 +190,30 @@ func TestShellcheckAbsent(t *testing.T) {
 	fs := run(Shellcheck, sub(t, task+"      script: echo one\n    - name: two\n      image: x\n      script: echo two\n"))
 	if len(fs) != 1 || fs[0].Severity != check.Info || !strings.Contains(fs[0].Message, "shellcheck is not installed") || !strings.Contains(fs[0].Message, "2 shell script") {
 		t.Errorf("without shellcheck: %v", fs)
+	}
+}
+
+// A check that did not run is never reported as passed, in any format.
+func TestShellcheckAbsentIsNotPassed(t *testing.T) {
+	look := LookShellcheck
+	defer func() { LookShellcheck = look }()
+	LookShellcheck = func() (string, error) { return "", errors.New("not found") }
+	res := check.Run([]*catalog.Submission{sub(t, task+"      script: echo one\n")}, []*check.Check{Shellcheck}, nil)
+	if st := res.Submissions[0].Checks[0]; !strings.HasPrefix(st.Skipped, "not run: shellcheck is not installed") {
+		t.Fatalf("status %+v", st)
+	}
+	for format, want := range map[string]string{
+		"markdown": "⏭️ skipped: not run: shellcheck is not installed",
+		"junit":    `<skipped message="not run: shellcheck is not installed`,
+		"json":     `"script/shellcheck": "not run: shellcheck is not installed`,
+	} {
+		var b strings.Builder
+		if err := report.Write(&b, format, res); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), want) || strings.Contains(b.String(), "script/shellcheck][] | ✅") {
+			t.Errorf("%s does not say script/shellcheck did not run:\n%s", format, b.String())
+		}
 	}
 }
 

@@ -19,7 +19,6 @@ import (
 	"gopkg.in/yaml.v3"
 	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/internal/rlimit"
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 )
 
@@ -88,10 +87,11 @@ spec:
         cd build || exit 1
         rm -rf ./*
 `,
-	Run: func(pass *check.Pass) []check.Finding { return runShellcheck(pass.Submission) },
+	Run: runShellcheck,
 }
 
-func runShellcheck(s *catalog.Submission) []check.Finding {
+func runShellcheck(pass *check.Pass) []check.Finding {
+	s := pass.Submission
 	if s.Manifest == nil {
 		return nil
 	}
@@ -119,6 +119,8 @@ func runShellcheck(s *catalog.Submission) []check.Finding {
 	}
 	bin, err := LookShellcheck()
 	if err != nil {
+		// not passed: every format says the check did not run, and why
+		pass.NotRun(fmt.Sprintf("shellcheck is not installed (%d shell script(s) not checked)", len(scripts)))
 		f := scripts[0].At(0, "shellcheck is not installed, so script/shellcheck did not run on the %d shell script(s) of this Task", len(scripts)).
 			WithHelp("install shellcheck and run the gate again (Debian/Ubuntu: `apt-get install shellcheck`, Fedora: `dnf install ShellCheck`, macOS: `brew install shellcheck`)")
 		f.Severity = check.Info

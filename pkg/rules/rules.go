@@ -10,6 +10,7 @@ import (
 	"taskgate.dev/taskgate/pkg/rules/script"
 	"taskgate.dev/taskgate/pkg/rules/secret"
 	"taskgate.dev/taskgate/pkg/rules/security"
+	"taskgate.dev/taskgate/pkg/rules/supply"
 )
 
 func init() {
@@ -21,4 +22,5 @@ func init() {
 	check.Register(script.Checks...)
 	check.Register(secret.Checks...)
 	check.Register(security.Checks...)
+	check.Register(supply.Checks...)
 }

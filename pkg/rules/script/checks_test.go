@@ -263,6 +263,33 @@ func TestParamInjection(t *testing.T) {
 	}
 }
 
+// The code argument of python -c, node -e, perl -e is a script too: a
+// param pasted there is code; one passed through env is data.
+func TestParamInjectionInterpreters(t *testing.T) {
+	fs := run(ParamInjection, sub(t, task+`      command: [python3, -c]
+      args: ["import sys; print('$(params.url)')"]
+    - name: n
+      image: x
+      command: [node, -e, "console.log('$(params.url)')"]
+    - name: ok
+      image: x
+      env: [{name: URL, value: $(params.url)}]
+      command: [python3, -c, "import os; print(os.environ['URL'])"]
+    - name: file
+      image: x
+      command: [python3, run.py, -c, "$(params.url)"]
+`))
+	if got := at(fs); !reflect.DeepEqual(got, []string{"14:34 error", "17:41 error"}) {
+		t.Errorf("got %v\n%v", got, fs)
+	}
+	if len(fs) == 2 && !strings.Contains(fs[1].Message, "`node -e` script") {
+		t.Errorf("message: %s", fs[1].Message)
+	}
+	if len(fs) > 0 && !strings.Contains(fs[0].Help, `os.environ["URL"]`) {
+		t.Errorf("help: %s", fs[0].Help)
+	}
+}
+
 func TestParamInjectionCorpus(t *testing.T) {
 	// the example partner Task passes its param through env
 	if fs := run(ParamInjection, corpusSub(t, "build-definitions", "partners/example-hello-world/0.1")); len(fs) != 0 {

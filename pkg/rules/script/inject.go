@@ -16,7 +16,7 @@ import (
 // the text of a script.
 var ParamInjection = &check.Check{
 	ID:       "script/param-injection",
-	Doc:      "`$(params.*)` / step results interpolated into a script or `sh -c`: the caller's value becomes code",
+	Doc:      "`$(params.*)` / step results interpolated into a script, `sh -c`, or the code argument of `python -c`, `node -e`, `perl -e`, `ruby -e`: the caller's value becomes code",
 	Severity: check.Error,
 	Help:     "pass the value through the step's env (`env: [{name: URL, value: $(params.url)}]`) and use \"$URL\" in the script",
 	Bad: `apiVersion: tekton.dev/v1

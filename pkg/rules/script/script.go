@@ -1,6 +1,6 @@
 // Package script holds the rules on the scripts a Task embeds: in the
 // `script` of steps, sidecars and StepActions, and in `sh -c` / `bash -c`
-// commands and args (stepTemplate included). Scripts are judged as the
+// (or `python -c`, `node -e`...) commands and args (stepTemplate included). Scripts are judged as the
 // shell sees them after Tekton's substitution, with every position mapped
 // back to the YAML file.
 package script
@@ -8,6 +8,7 @@ package script
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,6 +39,7 @@ type Script struct {
 	// Shebang says the script names its interpreter (a `#!` line, or the
 	// command of `sh -c`); without one Tekton runs it with /bin/sh.
 	Shebang bool
+	flag    string // the option that hands it over: -c, -e
 	masked  string
 	src     *Source
 }
@@ -166,13 +168,51 @@ func interpreter(script string) (shell, program string, shebang bool) {
 	return shells[path.Base(program)], program, true
 }
 
+// codeFlags are the options with which an interpreter runs its next
+// argument as code (`python3 -c CODE`, `node -e CODE`).
+func codeFlags(program string) []string {
+	switch {
+	case program == "python" || strings.HasPrefix(program, "python2") || strings.HasPrefix(program, "python3"):
+		return []string{"-c"}
+	case program == "node" || program == "nodejs":
+		return []string{"-e", "--eval", "-p", "--print"}
+	case program == "perl":
+		return []string{"-e", "-E"}
+	case program == "ruby":
+		return []string{"-e"}
+	case program == "php":
+		return []string{"-r"}
+	}
+	return nil
+}
+
+// codeArg finds the code an interpreter runs from its arguments: the word
+// after its code flag; a file operand first means there is none.
+func codeArg(m *manifest.File, ix *lineIndex, c container, program string, flags []string, rest []word) *Script {
+	for i, w := range rest {
+		a := w.node.Value
+		switch {
+		case slices.Contains(flags, a) && i+1 < len(rest):
+			s := newScript(m, ix, c, rest[i+1].path, rest[i+1].node)
+			s.Interpreter, s.Shebang, s.flag = program, true, a
+			return s
+		case strings.HasPrefix(a, "-"):
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// word is one word of a container's command and args, with its field path.
+type word struct {
+	path string
+	node *yaml.Node
+}
+
 // shellArg finds a script passed as the command string of `sh -c` (or
 // bash, with flags such as `-ec`) in a container's command and args.
 func shellArg(m *manifest.File, ix *lineIndex, c container) *Script {
-	type word struct {
-		path string
-		node *yaml.Node
-	}
 	var argv []word
 	for _, field := range []string{"command", "args"} {
 		seq := mapValue(c.node, field)
@@ -194,6 +234,9 @@ func shellArg(m *manifest.File, ix *lineIndex, c container) *Script {
 		return nil
 	}
 	program := argv[i].node.Value
+	if flags := codeFlags(path.Base(program)); flags != nil {
+		return codeArg(m, ix, c, program, flags, argv[i+1:])
+	}
 	shell := shells[path.Base(program)]
 	if shell == "" || path.Base(program) == "busybox" {
 		return nil

@@ -153,6 +153,13 @@ spec:
     - name: not-a-shell
       image: x
       command: [python3, -c, "print(4)"]
+    - name: node-split
+      image: x
+      command: [node]
+      args: [--no-warnings, -e, "console.log(6)"]
+    - name: perl-file
+      image: x
+      command: [perl, run.pl, -e, "print 7"]
   sidecars:
     - name: side
       image: x
@@ -169,6 +176,8 @@ spec:
 		"spec.steps[0].script=sh:echo one",
 		"spec.steps[1].args[4]=sh:echo two",
 		"spec.steps[2].command[3]=bash:echo three",
+		"spec.steps[4].command[2]=:print(4)",
+		"spec.steps[5].args[2]=:console.log(6)",
 		"spec.sidecars[0].script=:#!/usr/bin/env python3\nprint(5)",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -119,5 +119,9 @@ func (s *Script) describe() string {
 		}
 		return "the " + lang + " script of " + s.Where
 	}
-	return "the `" + s.Interpreter + " -c` script of " + s.Where
+	flag := s.flag
+	if flag == "" {
+		flag = "-c"
+	}
+	return "the `" + s.Interpreter + " " + flag + "` script of " + s.Where
 }

@@ -3,6 +3,7 @@ package rules
 
 import (
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/rules/execution"
 	"taskgate.dev/taskgate/pkg/rules/integration"
 	"taskgate.dev/taskgate/pkg/rules/lint"
 	"taskgate.dev/taskgate/pkg/rules/owners"
@@ -23,4 +24,5 @@ func init() {
 	check.Register(secret.Checks...)
 	check.Register(security.Checks...)
 	check.Register(supply.Checks...)
+	check.Register(execution.Checks...)
 }

@@ -7,6 +7,7 @@ import (
 	"taskgate.dev/taskgate/pkg/rules/integration"
 	"taskgate.dev/taskgate/pkg/rules/lint"
 	"taskgate.dev/taskgate/pkg/rules/owners"
+	"taskgate.dev/taskgate/pkg/rules/refs"
 	"taskgate.dev/taskgate/pkg/rules/revoke"
 	"taskgate.dev/taskgate/pkg/rules/script"
 	"taskgate.dev/taskgate/pkg/rules/secret"
@@ -25,4 +26,5 @@ func init() {
 	check.Register(security.Checks...)
 	check.Register(supply.Checks...)
 	check.Register(execution.Checks...)
+	check.Register(refs.Checks...)
 }

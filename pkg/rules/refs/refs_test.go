@@ -1,0 +1,146 @@
+package refs
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"taskgate.dev/taskgate/pkg/check"
+)
+
+// Every rule's Bad example fires it and its Fixed example does not.
+func TestExamples(t *testing.T) {
+	for _, c := range Checks {
+		t.Run(c.ID, func(t *testing.T) {
+			if c.Doc == "" || c.Help == "" || c.Bad == "" || c.Fixed == "" {
+				t.Fatal("Doc, Help, Bad and Fixed are required")
+			}
+			if fs := of(run(c, sub(t, c.Bad)), c.ID); len(fs) == 0 {
+				t.Errorf("Bad does not fire %s", c.ID)
+			}
+			if fs := of(run(c, sub(t, c.Fixed)), c.ID); len(fs) != 0 {
+				t.Errorf("Fixed fires %s:\n%s", c.ID, dump(fs))
+			}
+		})
+	}
+}
+
+// positions lists line:col of the findings of a rule.
+func positions(fs []check.Finding) string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, fmt.Sprintf("%d:%d", f.Line, f.Column))
+	}
+	return strings.Join(out, " ")
+}
+
+const task = `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: x
+spec:
+  params:
+    - name: secret
+    - name: image
+      description: e.g. $(params.IMAGE) in a pipeline
+      default: $(params.IMAGE)
+    - name: unused
+      description: mentions $(params.unused) only here
+  workspaces:
+    - name: source
+  results:
+    - name: out
+  volumes:
+    - name: v
+      secret:
+        secretName: $(params.nosecret)
+  steps:
+    - name: a
+      image: $(params.image)
+      workingDir: $(workspaces.source.path)/$(workspaces.nows.path)
+      env:
+        - name: TOKEN
+          valueFrom:
+            secretKeyRef: {name: "$(params.undeclared)", key: token}
+        - name: S
+          value: $(params.secret)
+        - name: S
+          value: $(results.out.path) $(results.nores.path)
+      script: echo "$(params.tektonsees)"
+  sidecars:
+    - name: side
+      image: $(params.image)
+      args: ["$(params.side)", "$(params['dotted.name'])"]
+`
+
+func TestUndefined(t *testing.T) {
+	fs := of(run(Undefined, sub(t, task)), Undefined.ID)
+	// not: the default and description, the script (tekton/schema's)
+	if got, want := positions(fs), "20:21 24:45 28:35 32:38 37:15 37:32"; got != want {
+		t.Errorf("at %s, want %s:\n%s", got, want, dump(fs))
+	}
+	if len(fs) > 0 && !strings.Contains(fs[0].Message, `$(params.nosecret) names param "nosecret", which the Task does not declare (params: image, secret, unused)`) {
+		t.Errorf("message: %s", fs[0].Message)
+	}
+}
+
+func TestDuplicateEnv(t *testing.T) {
+	fs := of(run(DuplicateEnv, sub(t, task)), DuplicateEnv.ID)
+	if got := positions(fs); got != "31:17" {
+		t.Errorf("at %s:\n%s", got, dump(fs))
+	}
+	// a step overriding the stepTemplate's entry is no duplicate
+	fs = of(run(DuplicateEnv, sub(t, `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: x
+spec:
+  stepTemplate:
+    env: [{name: A, value: "1"}]
+  steps:
+    - name: a
+      image: x
+      env: [{name: A, value: "2"}]
+      script: echo
+`)), DuplicateEnv.ID)
+	if len(fs) != 0 {
+		t.Errorf("override reported:\n%s", dump(fs))
+	}
+}
+
+func TestUnusedParam(t *testing.T) {
+	fs := of(run(UnusedParam, sub(t, task)), UnusedParam.ID)
+	if got := positions(fs); got != "11:13" {
+		t.Errorf("at %s:\n%s", got, dump(fs))
+	}
+}
+
+// Real Tasks: the catalog's anchore-cli names a secret by a param it
+// never declares, git-cli 0.3 a workspace it lacks, terraform-cli 0.2 sets
+// HTTP_PROXY twice; Konflux's clair-scan keeps a param nothing reads.
+func TestCorpus(t *testing.T) {
+	for _, tc := range []struct {
+		repo, dir string
+		c         *check.Check
+		want      int
+	}{
+		{"tektoncd-catalog", "task/anchore-cli/0.1", Undefined, 2},
+		{"tektoncd-catalog", "task/git-cli/0.3", Undefined, 1},
+		{"tektoncd-catalog", "task/rhacs-image-check/4.0", Undefined, 0}, // only in a default
+		{"tektoncd-catalog", "task/terraform-cli/0.2", DuplicateEnv, 2},
+		{"build-definitions", "task/clair-scan/0.3", UnusedParam, 1},
+		{"build-definitions", "task/buildah/0.10", Undefined, 0},
+	} {
+		t.Run(tc.dir+"/"+tc.c.ID, func(t *testing.T) {
+			fs := of(run(tc.c, corpusSub(t, tc.repo, tc.dir)), tc.c.ID)
+			if len(fs) != tc.want {
+				t.Errorf("%d findings, want %d:\n%s", len(fs), tc.want, dump(fs))
+			}
+		})
+	}
+	for _, c := range Checks {
+		if fs := of(run(c, corpusSub(t, "build-definitions", "partners/example-hello-world/0.1")), c.ID); len(fs) > 0 {
+			t.Errorf("example-hello-world:\n%s", dump(fs))
+		}
+	}
+}

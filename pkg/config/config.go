@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"taskgate.dev/taskgate/pkg/manifest"
 )
 
@@ -37,6 +38,8 @@ type Config struct {
 	Images   Images            `yaml:"images"`
 	Sandbox  Sandbox           `yaml:"sandbox"`
 	Waivers  []Waiver          `yaml:"waivers"`
+	// Resources bounds what one container of a Task may request.
+	Resources Resources `yaml:"resources"`
 }
 
 // Sandbox holds what a sandboxed run (`dry-run --run`) may reach: nothing,
@@ -115,6 +118,14 @@ func (w *Waiver) Covers(layout, task, version string) bool {
 // Expired says whether the waiver no longer applies at now.
 func (w *Waiver) Expired(now time.Time) bool { return !now.Before(w.Until) }
 
+// Resources holds the settings of resources/excessive: the most CPU and
+// memory one step, sidecar or stepTemplate may request or be limited to
+// (Kubernetes quantities: "4", "500m", "8Gi"); empty means the default.
+type Resources struct {
+	MaxCPU    string `yaml:"maxCPU"`
+	MaxMemory string `yaml:"maxMemory"`
+}
+
 // Images holds the settings of the image/* rules.
 type Images struct {
 	// AllowedRegistries are registry hosts or repository prefixes; empty
@@ -157,6 +168,11 @@ func Parse(data []byte) (*Config, error) {
 	if len(c.Waivers) > 0 {
 		if err := c.checkWaivers(data); err != nil {
 			return nil, err
+		}
+	}
+	for key, q := range map[string]string{"resources.maxCPU": c.Resources.MaxCPU, "resources.maxMemory": c.Resources.MaxMemory} {
+		if _, err := resource.ParseQuantity(q); q != "" && err != nil {
+			return nil, fmt.Errorf("%s: %s: %q is not a Kubernetes quantity (e.g. \"4\", \"500m\", \"8Gi\")", FileName, key, q)
 		}
 	}
 	return c, nil

@@ -16,10 +16,13 @@ func TestParse(t *testing.T) {
 	if len(c.Disable) != 1 || c.Severity["tekton/conventions"] != "info" || c.Images.AllowedRegistries[0] != "quay.io/konflux-ci" {
 		t.Errorf("decoded %+v", c)
 	}
+	if c, err := Parse([]byte("resources:\n  maxCPU: 500m\n  maxMemory: 2Gi\n")); err != nil || c.Resources.MaxCPU != "500m" || c.Resources.MaxMemory != "2Gi" {
+		t.Errorf("resources: %+v %v", c, err)
+	}
 	if c, err := Parse(nil); err != nil || len(c.Disable) != 0 {
 		t.Errorf("an empty file is an empty configuration: %+v %v", c, err)
 	}
-	for _, bad := range []string{"disabel: [x]\n", "images:\n  allowedRegistry: [x]\n", "disable: 3\n", "[1, 2]\n"} {
+	for _, bad := range []string{"disabel: [x]\n", "images:\n  allowedRegistry: [x]\n", "disable: 3\n", "[1, 2]\n", "resources:\n  maxCPU: lots\n", "resources:\n  maxMem: 8Gi\n"} {
 		if _, err := Parse([]byte(bad)); err == nil || !strings.Contains(err.Error(), FileName) {
 			t.Errorf("%q: want an error naming %s, got %v", bad, FileName, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"taskgate.dev/taskgate/pkg/rules/lint"
 	"taskgate.dev/taskgate/pkg/rules/owners"
 	"taskgate.dev/taskgate/pkg/rules/refs"
+	"taskgate.dev/taskgate/pkg/rules/resources"
 	"taskgate.dev/taskgate/pkg/rules/revoke"
 	"taskgate.dev/taskgate/pkg/rules/script"
 	"taskgate.dev/taskgate/pkg/rules/secret"
@@ -27,4 +28,5 @@ func init() {
 	check.Register(supply.Checks...)
 	check.Register(execution.Checks...)
 	check.Register(refs.Checks...)
+	check.Register(resources.Checks...)
 }

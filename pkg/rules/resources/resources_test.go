@@ -1,0 +1,77 @@
+package resources
+
+import (
+	"testing"
+
+	"taskgate.dev/taskgate/pkg/config"
+)
+
+func TestExamples(t *testing.T) {
+	c := Excessive
+	if c.Doc == "" || c.Help == "" || c.Bad == "" || c.Fixed == "" {
+		t.Fatal("Doc, Help, Bad and Fixed are required")
+	}
+	if fs := of(run(c, sub(t, c.Bad)), c.ID); len(fs) != 2 {
+		t.Errorf("Bad: want the CPU and the memory:\n%s", dump(fs))
+	}
+	if fs := of(run(c, sub(t, c.Fixed)), c.ID); len(fs) != 0 {
+		t.Errorf("Fixed fires %s:\n%s", c.ID, dump(fs))
+	}
+}
+
+const task = `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: x
+spec:
+  stepTemplate:
+    computeResources:
+      limits: {memory: 9Gi}
+  steps:
+    - name: a
+      image: x
+      computeResources:
+        requests: {cpu: "4", memory: 8Gi}
+        limits: {cpu: 4001m}
+      script: echo
+  sidecars:
+    - name: s
+      image: x
+      computeResources:
+        requests: {memory: 1Ti}
+`
+
+func TestBounds(t *testing.T) {
+	// defaults: exactly 4 CPU and 8Gi pass; one millicore over does not
+	s := sub(t, task)
+	fs := of(run(Excessive, s), Excessive.ID)
+	if got := lines(fs); got != "8 14 20" {
+		t.Errorf("at lines %s:\n%s", got, dump(fs))
+	}
+	// the catalog's own bounds
+	s.Repo.Config = &config.Config{Resources: config.Resources{MaxCPU: "8", MaxMemory: "2Ti"}}
+	if fs := of(run(Excessive, s), Excessive.ID); len(fs) != 0 {
+		t.Errorf("raised bounds:\n%s", dump(fs))
+	}
+	s.Repo.Config = &config.Config{Resources: config.Resources{MaxMemory: "4Gi"}}
+	if got := lines(of(run(Excessive, s), Excessive.ID)); got != "8 13 14 20" {
+		t.Errorf("lowered memory bound: at lines %s", got)
+	}
+}
+
+// Real Tasks: Konflux's sast-shell-check limits its step to 8 CPUs; its
+// clair-scan stays within the defaults; so does the partner example.
+func TestCorpus(t *testing.T) {
+	for _, tc := range []struct {
+		repo, dir string
+		want      int
+	}{
+		{"build-definitions", "task/sast-shell-check/0.1", 1},
+		{"build-definitions", "task/clair-scan/0.3", 0},
+		{"build-definitions", "partners/example-hello-world/0.1", 0},
+	} {
+		if fs := of(run(Excessive, corpusSub(t, tc.repo, tc.dir)), Excessive.ID); len(fs) != tc.want {
+			t.Errorf("%s: %d findings, want %d:\n%s", tc.dir, len(fs), tc.want, dump(fs))
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"taskgate.dev/taskgate/pkg/rules/secret"
 	"taskgate.dev/taskgate/pkg/rules/security"
 	"taskgate.dev/taskgate/pkg/rules/supply"
+	"taskgate.dev/taskgate/pkg/rules/workspace"
 )
 
 func init() {
@@ -29,4 +30,5 @@ func init() {
 	check.Register(execution.Checks...)
 	check.Register(refs.Checks...)
 	check.Register(resources.Checks...)
+	check.Register(workspace.Checks...)
 }

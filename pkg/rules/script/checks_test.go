@@ -346,3 +346,18 @@ func TestExampleHelloWorld(t *testing.T) {
 		t.Errorf("example-hello-world: %v", got)
 	}
 }
+
+// Real Tasks: the catalog's pylint 0.1 script has no shebang; Konflux's
+// hello-world example starts with one.
+func TestShebangCorpus(t *testing.T) {
+	if fs := run(Shebang, corpusSub(t, "tektoncd-catalog", "task/pylint/0.1")); len(fs) != 1 || fs[0].Line != 44 {
+		t.Errorf("pylint 0.1: %v", fs)
+	}
+	if fs := run(Shebang, corpusSub(t, "build-definitions", "partners/example-hello-world/0.1")); len(fs) != 0 {
+		t.Errorf("example-hello-world: %v", fs)
+	}
+	// the command string of sh -c is no script file: it has no shebang line
+	if fs := run(Shebang, sub(t, task+"      command: [sh, -c, \"echo hi\"]\n")); len(fs) != 0 {
+		t.Errorf("sh -c: %v", fs)
+	}
+}

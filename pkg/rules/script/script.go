@@ -19,7 +19,7 @@ import (
 )
 
 // Checks are the script rules, in catalog order.
-var Checks = []*check.Check{Syntax, Shellcheck, ParamInjection}
+var Checks = []*check.Check{Syntax, Shellcheck, ParamInjection, Shebang}
 
 // Script is one embedded script of a manifest.
 type Script struct {

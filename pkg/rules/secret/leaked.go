@@ -20,7 +20,7 @@ import (
 )
 
 // Checks are the secret rules, in catalog order.
-var Checks = []*check.Check{Leaked, AsParam}
+var Checks = []*check.Check{Leaked, AsParam, InEnv}
 
 var (
 	detectorOnce sync.Once

@@ -221,3 +221,15 @@ func TestScanLikeGitleaks(t *testing.T) {
 		}
 	}
 }
+
+// Real Tasks: the catalog's github-add-comment 0.1 reads its token into
+// env; the partner example reads no secret.
+func TestInEnvCorpus(t *testing.T) {
+	fs := check.Apply(InEnv, corpusSub(t, "tektoncd-catalog", "task/github-add-comment/0.1"))
+	if len(fs) != 1 || fs[0].Line != 48 || !strings.Contains(fs[0].Message, `Secret "github" key "token" into env GITHUBTOKEN`) {
+		t.Errorf("github-add-comment 0.1: %v", fs)
+	}
+	if fs := check.Apply(InEnv, corpusSub(t, "build-definitions", "partners/example-hello-world/0.1")); len(fs) != 0 {
+		t.Errorf("example-hello-world: %v", fs)
+	}
+}

@@ -356,6 +356,10 @@ func TestShebangCorpus(t *testing.T) {
 	if fs := run(Shebang, corpusSub(t, "build-definitions", "partners/example-hello-world/0.1")); len(fs) != 0 {
 		t.Errorf("example-hello-world: %v", fs)
 	}
+	// a script that is a param: the value brings its first line
+	if fs := run(Shebang, corpusSub(t, "tektoncd-catalog", "task/openshift-client-python/0.1")); len(fs) != 0 {
+		t.Errorf("openshift-client-python: %v", fs)
+	}
 	// the command string of sh -c is no script file: it has no shebang line
 	if fs := run(Shebang, sub(t, task+"      command: [sh, -c, \"echo hi\"]\n")); len(fs) != 0 {
 		t.Errorf("sh -c: %v", fs)

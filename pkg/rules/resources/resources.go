@@ -14,7 +14,7 @@ import (
 )
 
 // Checks are the resource rules.
-var Checks = []*check.Check{Excessive}
+var Checks = []*check.Check{Excessive, NoTimeout}
 
 // Defaults: what the build pipelines' own heaviest steps (buildah) ask.
 const (

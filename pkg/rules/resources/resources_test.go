@@ -75,3 +75,21 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 }
+
+func TestNoTimeout(t *testing.T) {
+	c := NoTimeout
+	if fs := of(run(c, sub(t, c.Bad)), c.ID); len(fs) != 1 || fs[0].Line != 8 {
+		t.Errorf("Bad:\n%s", dump(fs))
+	}
+	if fs := of(run(c, sub(t, c.Fixed)), c.ID); len(fs) != 0 {
+		t.Errorf("Fixed fires %s:\n%s", c.ID, dump(fs))
+	}
+	// not a check Task: nothing to say
+	if fs := of(run(c, sub(t, task)), c.ID); len(fs) != 0 {
+		t.Errorf("a non-check Task:\n%s", dump(fs))
+	}
+	// Konflux's clamav-scan bounds none of its steps
+	if fs := of(run(c, corpusSub(t, "build-definitions", "task/clamav-scan/0.3")), c.ID); len(fs) != 1 {
+		t.Errorf("clamav-scan: %s", dump(fs))
+	}
+}

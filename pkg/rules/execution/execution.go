@@ -8,7 +8,6 @@ package execution
 
 import (
 	"fmt"
-	"strings"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -59,23 +58,16 @@ func params(m *manifest.File) v1.ParamSpecs {
 	return nil
 }
 
-// isCheck says whether a Task is one of the build pipeline's checks: it
-// reports a TEST_OUTPUT, or declares a check slot. Its verdict is what
-// the pipeline (and release policy) reads.
+// isCheck says whether a Task is one of the build pipeline's checks.
 func isCheck(m *manifest.File) (bool, string) {
 	if m == nil || m.Task == nil {
 		return false, ""
 	}
-	if v := m.Task.Annotations[pipeline.SlotAnnotation]; v != "" {
-		s := pipeline.Slot(strings.TrimSpace(v))
-		return s.IsCheck(), fmt.Sprintf("a %s Task (%s)", s, pipeline.SlotAnnotation)
+	slot, why, err := pipeline.InferSlot(m.Task)
+	if err != nil || !slot.IsCheck() {
+		return false, ""
 	}
-	for _, r := range m.Task.Spec.Results {
-		if r.Name == "TEST_OUTPUT" {
-			return true, "a check Task (it reports TEST_OUTPUT)"
-		}
-	}
-	return false, ""
+	return true, fmt.Sprintf("this %s Task (%s)", slot, why)
 }
 
 // image is a pinned image for the examples.

@@ -1,8 +1,6 @@
 package resources
 
 import (
-	"strings"
-
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
 	"taskgate.dev/taskgate/pkg/pipeline"
@@ -59,18 +57,12 @@ spec:
 	},
 }
 
-// isCheck: the Task reports TEST_OUTPUT, or declares a check slot.
+// isCheck: one of the build's checks (it declares TEST_OUTPUT or a check
+// slot), the way the integration rules place it.
 func isCheck(m *manifest.File) bool {
 	if m == nil || m.Task == nil {
 		return false
 	}
-	if v := m.Task.Annotations[pipeline.SlotAnnotation]; v != "" {
-		return pipeline.Slot(strings.TrimSpace(v)).IsCheck()
-	}
-	for _, r := range m.Task.Spec.Results {
-		if r.Name == "TEST_OUTPUT" {
-			return true
-		}
-	}
-	return false
+	slot, _, err := pipeline.InferSlot(m.Task)
+	return err == nil && slot.IsCheck()
 }

@@ -77,17 +77,14 @@ var WritesSource = &check.Check{
 	},
 }
 
-// isCheck: the Task reports TEST_OUTPUT, or declares a check slot.
+// isCheck: one of the build's checks (it declares TEST_OUTPUT or a check
+// slot), the way the integration rules place it.
 func isCheck(m *manifest.File) bool {
-	if v := m.Task.Annotations[pipeline.SlotAnnotation]; v != "" {
-		return pipeline.Slot(strings.TrimSpace(v)).IsCheck()
+	if m == nil || m.Task == nil {
+		return false
 	}
-	for _, r := range m.Task.Spec.Results {
-		if r.Name == "TEST_OUTPUT" {
-			return true
-		}
-	}
-	return false
+	slot, _, err := pipeline.InferSlot(m.Task)
+	return err == nil && slot.IsCheck()
 }
 
 var stepIndex = regexp.MustCompile(`^spec\.steps\[(\d+)\]`)

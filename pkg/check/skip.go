@@ -12,10 +12,11 @@ import (
 const SkipCheckID = "config/skip"
 
 // protectedFamilies are the rule families a Task cannot skip for itself:
-// the security rules, who may change what, and the configuration. Only
-// the catalog maintainers waive them (.taskgate.yaml `waivers:`, read from
-// the base branch).
-var protectedFamilies = []string{"privilege/", "image/", "script/", "secret/", "credentials/", "owners/", "config/"}
+// the security rules (what a Task may do in a tenant's build, what it
+// runs, fetches and sends, what it takes from the namespace), who may
+// change what, and the configuration. Only the catalog maintainers waive
+// them (.taskgate.yaml `waivers:`, read from the base branch).
+var protectedFamilies = []string{"privilege/", "image/", "script/", "secret/", "credentials/", "supply/", "execution/", "workspace/", "resources/", "owners/", "config/"}
 
 // Protected says whether a Task's own skip annotation may not skip a rule.
 func Protected(rule string) bool {
@@ -135,7 +136,7 @@ spec:
 		for _, r := range e.rules {
 			switch {
 			case Protected(r) && (Lookup(r) != nil || r == SkipCheckID || r == WaiverCheckID):
-				out = append(out, at("%s cannot be skipped by a Task: the security rules (privilege, image, script, secret, credentials), owners and config are waived only by the catalog maintainers, so %s runs", r, r).
+				out = append(out, at("%s cannot be skipped by a Task: the security rules (privilege, image, script, secret, credentials, supply, execution, workspace, resources), owners and config are waived only by the catalog maintainers, so %s runs", r, r).
 					WithHelp(protectedHelp(s, r)))
 			case Lookup(r) == nil:
 				out = append(out, at("%s names unknown rule %q (see `taskgate rules`)", SkipAnnotation, r))

@@ -27,7 +27,7 @@ func TestATaskCannotSkipAProtectedRule(t *testing.T) {
 		rules = append(rules, f.String())
 	}
 	want := []string{
-		"partners/a/0.1/a.yaml:6:24: error config/skip: privilege/test-privileged cannot be skipped by a Task: the security rules (privilege, image, script, secret, credentials), owners and config are waived only by the catalog maintainers, so privilege/test-privileged runs",
+		"partners/a/0.1/a.yaml:6:24: error config/skip: privilege/test-privileged cannot be skipped by a Task: the security rules (privilege, image, script, secret, credentials, supply, execution, workspace, resources), owners and config are waived only by the catalog maintainers, so privilege/test-privileged runs",
 		"partners/a/0.1/a.yaml:9:7: error privilege/test-privileged: privileged",
 	}
 	if strings.Join(rules, "\n") != strings.Join(want, "\n") {
@@ -39,12 +39,12 @@ func TestATaskCannotSkipAProtectedRule(t *testing.T) {
 	if h := res.Findings()[0].Help; !strings.Contains(h, "waivers: [{task: a, versions: [\"0.1\"], rule: privilege/test-privileged") {
 		t.Errorf("help does not say how to ask for a waiver: %s", h)
 	}
-	for _, r := range []string{"privilege/x", "image/x", "script/shellcheck", "secret/leaked", "credentials/x", "owners/unauthorized", "config/skip"} {
+	for _, r := range []string{"privilege/x", "image/x", "script/shellcheck", "secret/leaked", "credentials/x", "owners/unauthorized", "config/skip", "supply/download-exec", "execution/image-param", "workspace/writes-source", "resources/excessive"} {
 		if !Protected(r) {
 			t.Errorf("%s must be protected", r)
 		}
 	}
-	for _, r := range []string{"tekton/conventions", "layout/readme", "integration/compose", "privileges/x"} {
+	for _, r := range []string{"tekton/conventions", "layout/readme", "integration/compose", "privileges/x", "tekton/undefined-ref", "tekton/unused-param"} {
 		if Protected(r) {
 			t.Errorf("%s is not a protected family", r)
 		}

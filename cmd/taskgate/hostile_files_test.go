@@ -175,7 +175,7 @@ func TestHostileSkipOfPrivileged(t *testing.T) {
 		t.Errorf("exit %d, want 1", res.Code)
 	}
 	finding(t, r, "config/skip", helloTask, 11)
-	finding(t, r, "privilege/privileged", helloTask, 35)
+	finding(t, r, "privilege/privileged", helloTask, 36)
 }
 
 func TestHostileSkipOfLeakedSecret(t *testing.T) {
@@ -191,7 +191,7 @@ func TestHostileSkipOfLeakedSecret(t *testing.T) {
 		t.Errorf("exit %d, want 1", res.Code)
 	}
 	finding(t, r, "config/skip", helloTask, 11)
-	finding(t, r, "secret/leaked", helloTask, 42)
+	finding(t, r, "secret/leaked", helloTask, 43)
 	if strings.Contains(res.Stdout, token) {
 		t.Error("the report prints the token")
 	}

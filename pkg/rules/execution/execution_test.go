@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"taskgate.dev/taskgate/internal/ruletest"
 	"taskgate.dev/taskgate/pkg/check"
 )
 
@@ -14,11 +15,11 @@ func TestExamples(t *testing.T) {
 			if c.Doc == "" || c.Help == "" || c.Bad == "" || c.Fixed == "" {
 				t.Fatal("Doc, Help, Bad and Fixed are required")
 			}
-			if fs := of(run(c, sub(t, c.Bad)), c.ID); len(fs) == 0 {
+			if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Bad)), c.ID); len(fs) == 0 {
 				t.Errorf("Bad does not fire %s", c.ID)
 			}
-			if fs := of(run(c, sub(t, c.Fixed)), c.ID); len(fs) != 0 {
-				t.Errorf("Fixed fires %s:\n%s", c.ID, dump(fs))
+			if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Fixed)), c.ID); len(fs) != 0 {
+				t.Errorf("Fixed fires %s:\n%s", c.ID, ruletest.Dump(fs))
 			}
 		})
 	}
@@ -29,17 +30,17 @@ const head = "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: x\n"
 // want asserts the findings of a rule point at exactly these lines.
 func want(t *testing.T, c *check.Check, task string, lines ...int) []check.Finding {
 	t.Helper()
-	fs := of(run(c, sub(t, task)), c.ID)
+	fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, task)), c.ID)
 	var got []int
 	for _, f := range fs {
 		got = append(got, f.Line)
 	}
 	if len(got) != len(lines) {
-		t.Fatalf("%s at lines %v, want %v:\n%s", c.ID, got, lines, dump(fs))
+		t.Fatalf("%s at lines %v, want %v:\n%s", c.ID, got, lines, ruletest.Dump(fs))
 	}
 	for i := range got {
 		if got[i] != lines[i] {
-			t.Fatalf("%s at lines %v, want %v:\n%s", c.ID, got, lines, dump(fs))
+			t.Fatalf("%s at lines %v, want %v:\n%s", c.ID, got, lines, ruletest.Dump(fs))
 		}
 	}
 	return fs
@@ -158,15 +159,15 @@ func TestCorpus(t *testing.T) {
 		{"build-definitions", "task/fbc-fips-check-oci-ta/0.1", RemoteStepAction, 0}, // git, pinned by commit
 	} {
 		t.Run(tc.dir+"/"+tc.c.ID, func(t *testing.T) {
-			fs := of(run(tc.c, corpusSub(t, tc.repo, tc.dir)), tc.c.ID)
+			fs := ruletest.Of(ruletest.Run(tc.c, ruletest.CorpusSub(t, tc.repo, tc.dir)), tc.c.ID)
 			if len(fs) != tc.want {
-				t.Errorf("%d findings, want %d:\n%s", len(fs), tc.want, dump(fs))
+				t.Errorf("%d findings, want %d:\n%s", len(fs), tc.want, ruletest.Dump(fs))
 			}
 		})
 	}
 	for _, c := range Checks {
-		if fs := of(run(c, corpusSub(t, "build-definitions", "partners/example-hello-world/0.1")), c.ID); len(fs) > 0 {
-			t.Errorf("example-hello-world:\n%s", dump(fs))
+		if fs := ruletest.Of(ruletest.Run(c, ruletest.CorpusSub(t, "build-definitions", "partners/example-hello-world/0.1")), c.ID); len(fs) > 0 {
+			t.Errorf("example-hello-world:\n%s", ruletest.Dump(fs))
 		}
 	}
 }

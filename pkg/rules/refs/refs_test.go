@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"taskgate.dev/taskgate/internal/ruletest"
 	"taskgate.dev/taskgate/pkg/check"
 )
 
@@ -15,11 +16,11 @@ func TestExamples(t *testing.T) {
 			if c.Doc == "" || c.Help == "" || c.Bad == "" || c.Fixed == "" {
 				t.Fatal("Doc, Help, Bad and Fixed are required")
 			}
-			if fs := of(run(c, sub(t, c.Bad)), c.ID); len(fs) == 0 {
+			if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Bad)), c.ID); len(fs) == 0 {
 				t.Errorf("Bad does not fire %s", c.ID)
 			}
-			if fs := of(run(c, sub(t, c.Fixed)), c.ID); len(fs) != 0 {
-				t.Errorf("Fixed fires %s:\n%s", c.ID, dump(fs))
+			if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Fixed)), c.ID); len(fs) != 0 {
+				t.Errorf("Fixed fires %s:\n%s", c.ID, ruletest.Dump(fs))
 			}
 		})
 	}
@@ -74,10 +75,10 @@ spec:
 `
 
 func TestUndefined(t *testing.T) {
-	fs := of(run(Undefined, sub(t, task)), Undefined.ID)
+	fs := ruletest.Of(ruletest.Run(Undefined, ruletest.Sub(t, task)), Undefined.ID)
 	// not: the default and description, the script (tekton/schema's)
 	if got, want := positions(fs), "20:21 24:45 28:35 32:38 37:15 37:32"; got != want {
-		t.Errorf("at %s, want %s:\n%s", got, want, dump(fs))
+		t.Errorf("at %s, want %s:\n%s", got, want, ruletest.Dump(fs))
 	}
 	if len(fs) > 0 && !strings.Contains(fs[0].Message, `$(params.nosecret) names param "nosecret", which the Task does not declare (params: image, secret, unused)`) {
 		t.Errorf("message: %s", fs[0].Message)
@@ -85,12 +86,12 @@ func TestUndefined(t *testing.T) {
 }
 
 func TestDuplicateEnv(t *testing.T) {
-	fs := of(run(DuplicateEnv, sub(t, task)), DuplicateEnv.ID)
+	fs := ruletest.Of(ruletest.Run(DuplicateEnv, ruletest.Sub(t, task)), DuplicateEnv.ID)
 	if got := positions(fs); got != "31:17" {
-		t.Errorf("at %s:\n%s", got, dump(fs))
+		t.Errorf("at %s:\n%s", got, ruletest.Dump(fs))
 	}
 	// a step overriding the stepTemplate's entry is no duplicate
-	fs = of(run(DuplicateEnv, sub(t, `apiVersion: tekton.dev/v1
+	fs = ruletest.Of(ruletest.Run(DuplicateEnv, ruletest.Sub(t, `apiVersion: tekton.dev/v1
 kind: Task
 metadata:
   name: x
@@ -104,14 +105,14 @@ spec:
       script: echo
 `)), DuplicateEnv.ID)
 	if len(fs) != 0 {
-		t.Errorf("override reported:\n%s", dump(fs))
+		t.Errorf("override reported:\n%s", ruletest.Dump(fs))
 	}
 }
 
 func TestUnusedParam(t *testing.T) {
-	fs := of(run(UnusedParam, sub(t, task)), UnusedParam.ID)
+	fs := ruletest.Of(ruletest.Run(UnusedParam, ruletest.Sub(t, task)), UnusedParam.ID)
 	if got := positions(fs); got != "11:13" {
-		t.Errorf("at %s:\n%s", got, dump(fs))
+		t.Errorf("at %s:\n%s", got, ruletest.Dump(fs))
 	}
 }
 
@@ -132,15 +133,15 @@ func TestCorpus(t *testing.T) {
 		{"build-definitions", "task/buildah/0.10", Undefined, 0},
 	} {
 		t.Run(tc.dir+"/"+tc.c.ID, func(t *testing.T) {
-			fs := of(run(tc.c, corpusSub(t, tc.repo, tc.dir)), tc.c.ID)
+			fs := ruletest.Of(ruletest.Run(tc.c, ruletest.CorpusSub(t, tc.repo, tc.dir)), tc.c.ID)
 			if len(fs) != tc.want {
-				t.Errorf("%d findings, want %d:\n%s", len(fs), tc.want, dump(fs))
+				t.Errorf("%d findings, want %d:\n%s", len(fs), tc.want, ruletest.Dump(fs))
 			}
 		})
 	}
 	for _, c := range Checks {
-		if fs := of(run(c, corpusSub(t, "build-definitions", "partners/example-hello-world/0.1")), c.ID); len(fs) > 0 {
-			t.Errorf("example-hello-world:\n%s", dump(fs))
+		if fs := ruletest.Of(ruletest.Run(c, ruletest.CorpusSub(t, "build-definitions", "partners/example-hello-world/0.1")), c.ID); len(fs) > 0 {
+			t.Errorf("example-hello-world:\n%s", ruletest.Dump(fs))
 		}
 	}
 }

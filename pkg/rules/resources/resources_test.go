@@ -1,8 +1,12 @@
 package resources
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
+	"taskgate.dev/taskgate/internal/ruletest"
+	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/config"
 )
 
@@ -11,11 +15,11 @@ func TestExamples(t *testing.T) {
 	if c.Doc == "" || c.Help == "" || c.Bad == "" || c.Fixed == "" {
 		t.Fatal("Doc, Help, Bad and Fixed are required")
 	}
-	if fs := of(run(c, sub(t, c.Bad)), c.ID); len(fs) != 2 {
-		t.Errorf("Bad: want the CPU and the memory:\n%s", dump(fs))
+	if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Bad)), c.ID); len(fs) != 2 {
+		t.Errorf("Bad: want the CPU and the memory:\n%s", ruletest.Dump(fs))
 	}
-	if fs := of(run(c, sub(t, c.Fixed)), c.ID); len(fs) != 0 {
-		t.Errorf("Fixed fires %s:\n%s", c.ID, dump(fs))
+	if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Fixed)), c.ID); len(fs) != 0 {
+		t.Errorf("Fixed fires %s:\n%s", c.ID, ruletest.Dump(fs))
 	}
 }
 
@@ -43,18 +47,18 @@ spec:
 
 func TestBounds(t *testing.T) {
 	// defaults: exactly 4 CPU and 8Gi pass; one millicore over does not
-	s := sub(t, task)
-	fs := of(run(Excessive, s), Excessive.ID)
+	s := ruletest.Sub(t, task)
+	fs := ruletest.Of(ruletest.Run(Excessive, s), Excessive.ID)
 	if got := lines(fs); got != "8 14 20" {
-		t.Errorf("at lines %s:\n%s", got, dump(fs))
+		t.Errorf("at lines %s:\n%s", got, ruletest.Dump(fs))
 	}
 	// the catalog's own bounds
 	s.Repo.Config = &config.Config{Resources: config.Resources{MaxCPU: "8", MaxMemory: "2Ti"}}
-	if fs := of(run(Excessive, s), Excessive.ID); len(fs) != 0 {
-		t.Errorf("raised bounds:\n%s", dump(fs))
+	if fs := ruletest.Of(ruletest.Run(Excessive, s), Excessive.ID); len(fs) != 0 {
+		t.Errorf("raised bounds:\n%s", ruletest.Dump(fs))
 	}
 	s.Repo.Config = &config.Config{Resources: config.Resources{MaxMemory: "4Gi"}}
-	if got := lines(of(run(Excessive, s), Excessive.ID)); got != "8 13 14 20" {
+	if got := lines(ruletest.Of(ruletest.Run(Excessive, s), Excessive.ID)); got != "8 13 14 20" {
 		t.Errorf("lowered memory bound: at lines %s", got)
 	}
 }
@@ -70,26 +74,34 @@ func TestCorpus(t *testing.T) {
 		{"build-definitions", "task/clair-scan/0.3", 0},
 		{"build-definitions", "partners/example-hello-world/0.1", 0},
 	} {
-		if fs := of(run(Excessive, corpusSub(t, tc.repo, tc.dir)), Excessive.ID); len(fs) != tc.want {
-			t.Errorf("%s: %d findings, want %d:\n%s", tc.dir, len(fs), tc.want, dump(fs))
+		if fs := ruletest.Of(ruletest.Run(Excessive, ruletest.CorpusSub(t, tc.repo, tc.dir)), Excessive.ID); len(fs) != tc.want {
+			t.Errorf("%s: %d findings, want %d:\n%s", tc.dir, len(fs), tc.want, ruletest.Dump(fs))
 		}
 	}
 }
 
 func TestNoTimeout(t *testing.T) {
 	c := NoTimeout
-	if fs := of(run(c, sub(t, c.Bad)), c.ID); len(fs) != 1 || fs[0].Line != 8 {
-		t.Errorf("Bad:\n%s", dump(fs))
+	if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Bad)), c.ID); len(fs) != 1 || fs[0].Line != 8 {
+		t.Errorf("Bad:\n%s", ruletest.Dump(fs))
 	}
-	if fs := of(run(c, sub(t, c.Fixed)), c.ID); len(fs) != 0 {
-		t.Errorf("Fixed fires %s:\n%s", c.ID, dump(fs))
+	if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Fixed)), c.ID); len(fs) != 0 {
+		t.Errorf("Fixed fires %s:\n%s", c.ID, ruletest.Dump(fs))
 	}
 	// not a check Task: nothing to say
-	if fs := of(run(c, sub(t, task)), c.ID); len(fs) != 0 {
-		t.Errorf("a non-check Task:\n%s", dump(fs))
+	if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, task)), c.ID); len(fs) != 0 {
+		t.Errorf("a non-check Task:\n%s", ruletest.Dump(fs))
 	}
 	// Konflux's clamav-scan bounds none of its steps
-	if fs := of(run(c, corpusSub(t, "build-definitions", "task/clamav-scan/0.3")), c.ID); len(fs) != 1 {
-		t.Errorf("clamav-scan: %s", dump(fs))
+	if fs := ruletest.Of(ruletest.Run(c, ruletest.CorpusSub(t, "build-definitions", "task/clamav-scan/0.3")), c.ID); len(fs) != 1 {
+		t.Errorf("clamav-scan: %s", ruletest.Dump(fs))
 	}
+}
+
+func lines(fs []check.Finding) string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, strconv.Itoa(f.Line))
+	}
+	return strings.Join(out, " ")
 }

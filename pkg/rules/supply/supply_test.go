@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"taskgate.dev/taskgate/internal/ruletest"
 	"taskgate.dev/taskgate/pkg/check"
 )
 
@@ -14,11 +15,11 @@ func TestExamples(t *testing.T) {
 			if c.Doc == "" || c.Help == "" || c.Bad == "" || c.Fixed == "" {
 				t.Fatal("Doc, Help, Bad and Fixed are required")
 			}
-			if fs := of(run(c, sub(t, c.Bad)), c.ID); len(fs) == 0 {
+			if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Bad)), c.ID); len(fs) == 0 {
 				t.Errorf("Bad does not fire %s", c.ID)
 			}
-			if fs := of(run(c, sub(t, c.Fixed)), c.ID); len(fs) != 0 {
-				t.Errorf("Fixed fires %s:\n%s", c.ID, dump(fs))
+			if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Fixed)), c.ID); len(fs) != 0 {
+				t.Errorf("Fixed fires %s:\n%s", c.ID, ruletest.Dump(fs))
 			}
 		})
 	}
@@ -30,12 +31,12 @@ func cases(t *testing.T, c *check.Check, fire bool, scripts ...string) {
 	t.Helper()
 	for i, sc := range scripts {
 		t.Run(fmt.Sprintf("%v/%d", fire, i), func(t *testing.T) {
-			fs := of(run(c, sub(t, example("x", sc))), c.ID)
+			fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, example("x", sc))), c.ID)
 			if fire && len(fs) == 0 {
 				t.Errorf("%s does not fire on:\n%s", c.ID, sc)
 			}
 			if !fire && len(fs) > 0 {
-				t.Errorf("%s fires on:\n%s\n%s", c.ID, sc, dump(fs))
+				t.Errorf("%s fires on:\n%s\n%s", c.ID, sc, ruletest.Dump(fs))
 			}
 		})
 	}
@@ -171,9 +172,9 @@ func TestCorpus(t *testing.T) {
 		{"build-definitions", "partners/example-hello-world/0.1", Exfiltration, 0},
 	} {
 		t.Run(tc.dir+"/"+tc.c.ID, func(t *testing.T) {
-			fs := of(run(tc.c, corpusSub(t, tc.repo, tc.dir)), tc.c.ID)
+			fs := ruletest.Of(ruletest.Run(tc.c, ruletest.CorpusSub(t, tc.repo, tc.dir)), tc.c.ID)
 			if len(fs) != tc.want {
-				t.Errorf("%d findings, want %d:\n%s", len(fs), tc.want, dump(fs))
+				t.Errorf("%d findings, want %d:\n%s", len(fs), tc.want, ruletest.Dump(fs))
 			}
 		})
 	}

@@ -3,6 +3,8 @@ package workspace
 import (
 	"strings"
 	"testing"
+
+	"taskgate.dev/taskgate/internal/ruletest"
 )
 
 func TestExamples(t *testing.T) {
@@ -10,11 +12,11 @@ func TestExamples(t *testing.T) {
 	if c.Doc == "" || c.Help == "" || c.Bad == "" || c.Fixed == "" {
 		t.Fatal("Doc, Help, Bad and Fixed are required")
 	}
-	if fs := of(run(c, sub(t, c.Bad)), c.ID); len(fs) != 1 {
-		t.Errorf("Bad:\n%s", dump(fs))
+	if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Bad)), c.ID); len(fs) != 1 {
+		t.Errorf("Bad:\n%s", ruletest.Dump(fs))
 	}
-	if fs := of(run(c, sub(t, c.Fixed)), c.ID); len(fs) != 0 {
-		t.Errorf("Fixed fires %s:\n%s", c.ID, dump(fs))
+	if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Fixed)), c.ID); len(fs) != 0 {
+		t.Errorf("Fixed fires %s:\n%s", c.ID, ruletest.Dump(fs))
 	}
 }
 
@@ -60,16 +62,16 @@ func TestWrites(t *testing.T) {
 		{"read-only", "      readOnly: true\n", script(`echo x >> "$(workspaces.source.path)/Dockerfile"`), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := of(run(WritesSource, sub(t, checkTask(tc.ws, tc.step))), WritesSource.ID)
+			fs := ruletest.Of(ruletest.Run(WritesSource, ruletest.Sub(t, checkTask(tc.ws, tc.step))), WritesSource.ID)
 			if len(fs) != tc.want {
-				t.Errorf("%d findings, want %d:\n%s", len(fs), tc.want, dump(fs))
+				t.Errorf("%d findings, want %d:\n%s", len(fs), tc.want, ruletest.Dump(fs))
 			}
 		})
 	}
 	// a builder (no TEST_OUTPUT) writes its workspace by design
 	builder := strings.Replace(checkTask("", script(`echo x > $(workspaces.source.path)/out`)), "  results:\n    - name: TEST_OUTPUT\n", "", 1)
-	if fs := of(run(WritesSource, sub(t, builder)), WritesSource.ID); len(fs) != 0 {
-		t.Errorf("builder:\n%s", dump(fs))
+	if fs := ruletest.Of(ruletest.Run(WritesSource, ruletest.Sub(t, builder)), WritesSource.ID); len(fs) != 0 {
+		t.Errorf("builder:\n%s", ruletest.Dump(fs))
 	}
 }
 
@@ -85,8 +87,8 @@ func TestCorpus(t *testing.T) {
 		{"build-definitions/external-sources/konflux-ci/konflux-sast-tasks", "task/sast-unicode-check/0.4", 0},
 		{"build-definitions", "partners/example-hello-world/0.1", 0},
 	} {
-		if fs := of(run(WritesSource, corpusSub(t, tc.repo, tc.dir)), WritesSource.ID); len(fs) != tc.want {
-			t.Errorf("%s: %d findings, want %d:\n%s", tc.dir, len(fs), tc.want, dump(fs))
+		if fs := ruletest.Of(ruletest.Run(WritesSource, ruletest.CorpusSub(t, tc.repo, tc.dir)), WritesSource.ID); len(fs) != tc.want {
+			t.Errorf("%s: %d findings, want %d:\n%s", tc.dir, len(fs), tc.want, ruletest.Dump(fs))
 		}
 	}
 }

@@ -1,4 +1,6 @@
-package execution
+// Package ruletest is what the rule packages' tests share: a hand-made
+// Task as a submission, a real one from the corpus, and running one check.
+package ruletest
 
 import (
 	"strings"
@@ -9,8 +11,10 @@ import (
 	"taskgate.dev/taskgate/pkg/check"
 )
 
-// sub writes a repository holding one Task and returns its submission.
-func sub(t *testing.T, task string) *catalog.Submission {
+// Sub writes a repository holding one Task (or StepAction) as
+// partners/x/0.1/x.yaml and returns its submission; a manifest that does
+// not load fails the test.
+func Sub(t testing.TB, task string) *catalog.Submission {
 	t.Helper()
 	root := testrepo.New(t, map[string]string{"partners/x/0.1/x.yaml": task})
 	r, err := catalog.Open(root)
@@ -27,8 +31,8 @@ func sub(t *testing.T, task string) *catalog.Submission {
 	return s
 }
 
-// corpusSub loads a real submission of the shared corpus.
-func corpusSub(t *testing.T, repo, dir string) *catalog.Submission {
+// CorpusSub loads a real submission of the shared corpus.
+func CorpusSub(t testing.TB, repo, dir string) *catalog.Submission {
 	t.Helper()
 	r, err := catalog.Open(testrepo.Corpus(t, repo))
 	if err != nil {
@@ -41,12 +45,13 @@ func corpusSub(t *testing.T, repo, dir string) *catalog.Submission {
 	return s
 }
 
-func run(c *check.Check, s *catalog.Submission) []check.Finding {
+// Run runs one check on one submission through the driver.
+func Run(c *check.Check, s *catalog.Submission) []check.Finding {
 	return check.Run([]*catalog.Submission{s}, []*check.Check{c}, nil).Findings()
 }
 
-// of keeps the findings of one rule.
-func of(fs []check.Finding, rule string) []check.Finding {
+// Of keeps the findings of one rule.
+func Of(fs []check.Finding, rule string) []check.Finding {
 	var out []check.Finding
 	for _, f := range fs {
 		if f.Rule == rule {
@@ -56,7 +61,8 @@ func of(fs []check.Finding, rule string) []check.Finding {
 	return out
 }
 
-func dump(fs []check.Finding) string {
+// Dump lists findings one per line, for test failures.
+func Dump(fs []check.Finding) string {
 	var b strings.Builder
 	for _, f := range fs {
 		b.WriteString("  " + f.String() + "\n")

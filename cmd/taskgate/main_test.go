@@ -37,6 +37,11 @@ func TestExampleCatalogPasses(t *testing.T) {
 	if !strings.Contains(out, "1 submission(s), 0 error(s)") {
 		t.Errorf("summary missing:\n%s", out)
 	}
+	// the README's first command shows where the example fits in the
+	// pipelines the example ships, and that nothing went unchecked
+	if !strings.Contains(out, "integration: fits 2 of 2 build pipelines") || strings.Contains(out, "not checked") || strings.Count(out, "\n") > 10 {
+		t.Errorf("the example's fit is not shown in a few lines:\n%s", out)
+	}
 }
 
 func TestExitCodes(t *testing.T) {

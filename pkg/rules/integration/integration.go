@@ -603,7 +603,9 @@ func (a *analysis) composeErrors() []check.Finding {
 			}
 			for _, p := range paths {
 				k := key{a.taskPath(strings.TrimPrefix(p, prefix), strings.HasPrefix(p, prefix)), msg}
-				if !strings.HasPrefix(p, prefix) {
+				if p == "" {
+					k.msg += " (in the composed Pipeline)"
+				} else if !strings.HasPrefix(p, prefix) {
 					k.msg += " (at " + p + " of the composed Pipeline)"
 				} else if p != prefix {
 					k.msg += " (at " + strings.TrimPrefix(p, prefix) + ")"

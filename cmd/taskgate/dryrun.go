@@ -95,7 +95,8 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	}
 	res := check.Run(subs, checks, settings)
 	var buf bytes.Buffer
-	if err := report.Write(&buf, *format, res); err != nil {
+	// its infos are what the cluster said (the Task ran, what it wrote): shown
+	if err := report.WriteWith(&buf, *format, res, report.Options{Verbose: true}); err != nil {
 		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
 		return exitUsage
 	}

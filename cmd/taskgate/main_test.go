@@ -132,3 +132,16 @@ func TestCleanSubmissionFitsOnOneScreen(t *testing.T) {
 		}
 	}
 }
+
+// -v lists the infos the text format otherwise only counts.
+func TestVerboseListsInfos(t *testing.T) {
+	root := writeRepo(t, "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: demo\nspec:\n  steps:\n    - name: s\n      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8\n      script: echo hi\n")
+	_, quiet, _ := runCLI("validate", root)
+	_, verbose, _ := runCLI("validate", root, "-v")
+	if !strings.Contains(quiet, "info finding(s) not shown (-v shows them)") || strings.Contains(quiet, ": info ") {
+		t.Errorf("without -v:\n%s", quiet)
+	}
+	if strings.Contains(verbose, "not shown") || !strings.Contains(verbose, ": info script/shebang: ") {
+		t.Errorf("with -v:\n%s", verbose)
+	}
+}

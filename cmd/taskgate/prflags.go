@@ -33,10 +33,10 @@ func (a *alsoFlag) Set(v string) error {
 }
 
 // write renders res in each --also format to its file.
-func (a alsoFlag) write(res *check.Result) error {
+func (a alsoFlag) write(res *check.Result, o report.Options) error {
 	for _, x := range a {
 		var b bytes.Buffer
-		if err := report.Write(&b, x.format, res); err != nil {
+		if err := report.WriteWith(&b, x.format, res, o); err != nil {
 			return err
 		}
 		if err := os.MkdirAll(filepath.Dir(x.file), 0o755); err != nil {

@@ -23,6 +23,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	event := fs.String("event", "", "`EVENT` a pipeline judges: pull_request (an empty or malformed --author fails owners/unauthorized closed) or push (merged work: no author)")
 	maintainers := fs.String("maintainers", "", "catalog maintainers: a comma-separated `LIST` of logins, or a YAML FILE (maintainers: [...], teams: {org/team: [...]})")
 	configFromBase := fs.Bool("config-from-base", false, "read "+config.FileName+" as it was at the merge base of --changed-from: a pull request cannot switch rules off for itself")
+	verbose := fs.Bool("v", false, "text format: list the info findings too (by default only their count)")
 	var also alsoFlag
 	fs.Var(&also, "also", "also write the report as `FORMAT=FILE` (repeatable), e.g. --also markdown=comment.md")
 	paths, err := parseInterleaved(fs, args)
@@ -47,8 +48,9 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "taskgate validate: %s\n", report.EscapeControls(plan.Note))
 	}
 	res := plan.Run()
+	opts := report.Options{Verbose: *verbose}
 	var buf bytes.Buffer
-	if err := report.Write(&buf, *format, res); err != nil {
+	if err := report.WriteWith(&buf, *format, res, opts); err != nil {
 		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
 		return exitUsage
 	}
@@ -60,7 +62,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	} else if _, err := stdout.Write(buf.Bytes()); err != nil {
 		return exitUsage
 	}
-	if err := also.write(res); err != nil {
+	if err := also.write(res, opts); err != nil {
 		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
 		return exitUsage
 	}

@@ -19,7 +19,6 @@ var Formats = []string{"text", "log", "json", "sarif", "junit", "markdown", "git
 
 // writers maps a format to its renderer; each lives in its own file.
 var writers = map[string]func(io.Writer, *check.Result) error{
-	"text":     Text,
 	"json":     JSON,
 	"sarif":    SARIF,
 	"junit":    JUnit,
@@ -28,8 +27,23 @@ var writers = map[string]func(io.Writer, *check.Result) error{
 	"log":      Log,
 }
 
+// Options change how a result reads, not what it says.
+type Options struct {
+	// Verbose lists every info finding in the text format (by default
+	// their count: what a partner must act on comes first).
+	Verbose bool
+}
+
 // Write renders a result in a format.
 func Write(w io.Writer, format string, res *check.Result) error {
+	return WriteWith(w, format, res, Options{})
+}
+
+// WriteWith renders a result in a format with options.
+func WriteWith(w io.Writer, format string, res *check.Result, o Options) error {
+	if format == "text" {
+		return TextWith(w, res, o)
+	}
 	fn, ok := writers[format]
 	if !ok {
 		return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
@@ -53,16 +67,35 @@ func Summarize(res *check.Result) Summary {
 	return s
 }
 
-// Text writes compiler-style lines, `file:line:col: severity rule: message`,
-// each followed by its help, then the waivers in effect and a one-line
-// summary. What comes from the repository has its control characters
-// escaped: one finding is one line, whatever the names it quotes.
-func Text(w io.Writer, res *check.Result) error {
-	for _, f := range res.Findings() {
-		fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", EscapeControls(f.File), f.Line, f.Column, f.Severity, EscapeControls(f.Rule), EscapeControls(f.Message))
-		if f.Help != "" {
-			fmt.Fprintf(w, "    help: %s\n", EscapeControls(f.Help))
+// Text writes the text format without infos (see TextWith).
+func Text(w io.Writer, res *check.Result) error { return TextWith(w, res, Options{}) }
+
+// TextWith writes compiler-style lines, `file:line:col: severity rule:
+// message`, each followed by its help: errors first, then warnings, then
+// the infos (only their count unless o.Verbose); then the waivers in
+// effect, the integration summaries and a one-line summary. What comes
+// from the repository has its control characters escaped: one finding is
+// one line, whatever the names it quotes.
+func TextWith(w io.Writer, res *check.Result, o Options) error {
+	all := res.Findings()
+	infos := 0
+	for _, sev := range []check.Severity{check.Error, check.Warning, check.Info} {
+		for _, f := range all {
+			if f.Severity != sev {
+				continue
+			}
+			if sev == check.Info && !o.Verbose {
+				infos++
+				continue
+			}
+			fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", EscapeControls(f.File), f.Line, f.Column, f.Severity, EscapeControls(f.Rule), EscapeControls(f.Message))
+			if f.Help != "" {
+				fmt.Fprintf(w, "    help: %s\n", EscapeControls(f.Help))
+			}
 		}
+	}
+	if infos > 0 {
+		fmt.Fprintf(w, "%d info finding(s) not shown (-v shows them)\n", infos)
 	}
 	for _, wv := range Waivers(res) {
 		fmt.Fprintf(w, "waived: %s %s until %s (%s:%d): %s\n", EscapeControls(wv.Submission), wv.Rule, wv.Expires, wv.File, wv.Line, EscapeControls(wv.Reason))

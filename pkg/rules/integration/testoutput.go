@@ -12,6 +12,7 @@ import (
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
 	"taskgate.dev/taskgate/pkg/pipeline"
+	"taskgate.dev/taskgate/pkg/rules/stepactions"
 )
 
 // The build pipelines' convention for a check's report (DESIGN.md).
@@ -67,7 +68,7 @@ spec:
       printf '{"result":"%s","timestamp":"%s","successes":%d,"failures":%d,"warnings":%d}' \
         SUCCESS "$(date -u +%Y-%m-%dT%H:%M:%SZ)" 1 0 0 > "$(results.TEST_OUTPUT.path)"
 `,
-	Requires: []*check.Input{StepActions},
+	Requires: []*check.Input{stepactions.Index},
 	Run: func(pass *check.Pass) []check.Finding {
 		s := pass.Submission
 
@@ -79,8 +80,8 @@ spec:
 		if err != nil || !slot.IsCheck() {
 			return nil // a bad slot is integration/compose's; builders and finally Tasks report nothing
 		}
-		actions := pass.ResultOf[StepActions].(stepActionIndex)
-		return testOutputFindings(m, m.Task, fmt.Sprintf("this %s Task (%s)", slot, why), func(st v1.Step) string { return stepText(st, actions.named(st, s.Dir)) })
+		actions := stepactions.Of(pass)
+		return testOutputFindings(m, m.Task, fmt.Sprintf("this %s Task (%s)", slot, why), func(st v1.Step) string { return stepText(st, named(actions, st, s.Dir)) })
 	},
 }
 

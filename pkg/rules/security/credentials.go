@@ -8,6 +8,7 @@ import (
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/rules/stepactions"
 )
 
 // The build pipelines run partner Tasks in namespaces that may not hold
@@ -29,10 +30,9 @@ var NotOptional = &check.Check{
     secret:
       secretName: scanner-token
       optional: true`,
+	Requires: []*check.Input{stepactions.Index},
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		t := load(s)
+		t := load(pass)
 		if t == nil {
 			return nil
 		}
@@ -135,10 +135,9 @@ steps:
         echo "no scanner token: skipping"; exit 0
       fi
       scanner --token "$(cat /etc/token/value)"`,
+	Requires: []*check.Input{stepactions.Index},
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		t := load(s)
+		t := load(pass)
 		if t == nil {
 			return nil
 		}

@@ -9,9 +9,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"mvdan.cc/sh/v3/syntax"
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
+	"taskgate.dev/taskgate/pkg/rules/stepactions"
 )
 
 const (
@@ -32,9 +32,9 @@ var Unpinned = &check.Check{
 	Fixed: `steps:
   - name: scan
     image: quay.io/org/scanner:1.4@sha256:4d8273444b0f2781264c232e12e88449bbf078c99e3da2a7f6dcaaf27bc53712`,
+	Requires: []*check.Input{stepactions.Index},
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-		return imageFindings(s, ruleUnpinned)
+		return imageFindings(pass, ruleUnpinned)
 	},
 }
 
@@ -52,9 +52,9 @@ steps:
 steps:
   - name: scan
     image: quay.io/konflux-ci/appstudio-utils:1.0@sha256:924eb1680b6cda674e902579135a06b2c6683c3cc1082bbdc159a4ce5ea9f4df`,
+	Requires: []*check.Input{stepactions.Index},
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-		return imageFindings(s, ruleRegistry)
+		return imageFindings(pass, ruleRegistry)
 	},
 }
 
@@ -70,9 +70,9 @@ var Digest = &check.Check{
 	Fixed: `steps:
   - name: scan
     image: quay.io/org/scanner:1.4@sha256:4d8273444b0f2781264c232e12e88449bbf078c99e3da2a7f6dcaaf27bc53712`,
+	Requires: []*check.Input{stepactions.Index},
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-		return imageFindings(s, ruleDigest)
+		return imageFindings(pass, ruleDigest)
 	},
 }
 
@@ -260,8 +260,9 @@ func (t *task) scriptImages(c *container) []imageUse {
 }
 
 // imageFindings judges every image for one of the image rules.
-func imageFindings(s *catalog.Submission, rule string) []check.Finding {
-	t := load(s)
+func imageFindings(pass *check.Pass, rule string) []check.Finding {
+	s := pass.Submission
+	t := load(pass)
 	if t == nil {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 
 	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/rules/stepactions"
 )
 
 // The privilege rules judge the effective securityContext of every
@@ -30,10 +31,9 @@ var Privileged = &check.Check{
     image: quay.io/buildah/stable@sha256:…
     securityContext:
       allowPrivilegeEscalation: false`,
+	Requires: []*check.Input{stepactions.Index},
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		t := load(s)
+		t := load(pass)
 		if t == nil {
 			return nil
 		}
@@ -77,10 +77,9 @@ steps:
 steps:
   - name: test
     image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:…`,
+	Requires: []*check.Input{stepactions.Index},
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		t := load(s)
+		t := load(pass)
 		if t == nil {
 			return nil
 		}
@@ -136,10 +135,9 @@ var Root = &check.Check{
     securityContext:
       runAsNonRoot: true
       runAsUser: 1000`,
+	Requires: []*check.Input{stepactions.Index},
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		t := load(s)
+		t := load(pass)
 		if t == nil {
 			return nil
 		}
@@ -195,10 +193,9 @@ var Capabilities = &check.Check{
     securityContext:
       capabilities:
         drop: [ALL]`,
+	Requires: []*check.Input{stepactions.Index},
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		t := load(s)
+		t := load(pass)
 		if t == nil {
 			return nil
 		}
@@ -249,10 +246,9 @@ var Host = &check.Check{
 	Fixed: `volumes:
   - name: storage
     emptyDir: {}`,
+	Requires: []*check.Input{stepactions.Index},
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		t := load(s)
+		t := load(pass)
 		if t == nil {
 			return nil
 		}

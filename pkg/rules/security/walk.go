@@ -1,20 +1,15 @@
 package security
 
 import (
-	"bytes"
 	"fmt"
-	"io/fs"
-	"path"
-	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
+	"taskgate.dev/taskgate/pkg/rules/stepactions"
 )
 
 // container is one container of a submission, as written and as it runs.
@@ -58,6 +53,7 @@ type unresolved struct {
 // task is what the security rules see of a submission.
 type task struct {
 	s          *catalog.Submission
+	actions    stepactions.Files // the repository's, to resolve step refs
 	file       *manifest.File
 	spec       *v1.TaskSpec // nil for a StepAction submission
 	containers []*container // steps, StepActions, sidecars, stepTemplate
@@ -66,12 +62,13 @@ type task struct {
 
 // load builds the containers of a Task (or StepAction) submission. A
 // manifest that did not decode yields nil: tekton/schema reports it.
-func load(s *catalog.Submission) *task {
+func load(pass *check.Pass) *task {
+	s := pass.Submission
 	m := s.Manifest
 	if m == nil || m.Root == nil {
 		return nil
 	}
-	t := &task{s: s, file: m}
+	t := &task{s: s, file: m, actions: stepactions.Of(pass)}
 	switch {
 	case m.Task != nil:
 		t.spec = &m.Task.Spec
@@ -134,7 +131,7 @@ func (t *task) refContainers(st v1.Step, p string, tmpl *v1.StepTemplate) {
 		t.unresolved = append(t.unresolved, unresolved{st.Name, p + ".ref", fmt.Sprintf("is fetched by the %s resolver at run time", ref.Resolver)})
 		return
 	}
-	files := stepActions(t.s).named(ref.Name, t.s.Dir)
+	files := t.actions.Named(ref.Name, t.s.Dir)
 	if len(files) == 0 {
 		t.unresolved = append(t.unresolved, unresolved{st.Name, p + ".ref", fmt.Sprintf("refers to StepAction %q, which is not in this repository", ref.Name)})
 		return
@@ -244,78 +241,4 @@ func (g *group) findings() []check.Finding {
 		out = append(out, fd)
 	}
 	return out
-}
-
-// StepAction files of a repository, indexed by metadata.name once per
-// repository.
-type saIndex struct {
-	once   sync.Once
-	byName map[string][]*manifest.File
-}
-
-var saIndexes sync.Map // repo root -> *saIndex
-
-func stepActions(s *catalog.Submission) *saIndex {
-	v, _ := saIndexes.LoadOrStore(s.Repo.Root, &saIndex{})
-	ix := v.(*saIndex)
-	ix.once.Do(func() { ix.build(s.Repo) })
-	return ix
-}
-
-// maxScan bounds the files read while looking for StepActions.
-const maxScan = 20000
-
-func (ix *saIndex) build(r *catalog.Repo) {
-	ix.byName = map[string][]*manifest.File{}
-	n := 0
-	_ = filepath.WalkDir(r.Root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if p != r.Root && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "vendor") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
-			return nil
-		}
-		if n++; n > maxScan {
-			return filepath.SkipAll
-		}
-		rel, err := filepath.Rel(r.Root, p)
-		if err != nil {
-			return nil
-		}
-		data, err := manifest.ReadFile(r.Root, rel, r.Limits.MaxFileBytes)
-		if err != nil || !bytes.Contains(data, []byte("StepAction")) {
-			return nil
-		}
-		if f := manifest.Parse(filepath.ToSlash(rel), data, r.Limits); f.StepAction != nil && f.Name != "" {
-			ix.byName[f.Name] = append(ix.byName[f.Name], f)
-		}
-		return nil
-	})
-	for _, fs := range ix.byName {
-		sort.Slice(fs, func(i, j int) bool { return fs[i].Path < fs[j].Path })
-	}
-}
-
-// named returns the StepActions called name: those inside the
-// submission's directory when there are any (they ship with it), else
-// every one in the repository (any of them may be the one applied).
-func (ix *saIndex) named(name, dir string) []*manifest.File {
-	all := ix.byName[name]
-	var local []*manifest.File
-	for _, f := range all {
-		if strings.HasPrefix(f.Path, dir+"/") || path.Dir(f.Path) == dir {
-			local = append(local, f)
-		}
-	}
-	if len(local) > 0 {
-		return local
-	}
-	return all
 }

@@ -117,9 +117,8 @@ type Settings struct {
 
 // Budget bounds the time of a run. The checks of one submission get at
 // most PerSubmission of wall clock, from when the first of them starts,
-// and a run of many submissions shares Total between them (as many at a
-// time as there are workers). A check that cannot finish in time is an
-// error naming what was not checked, never a pass.
+// and none runs past Total from the start of the run. A check that cannot
+// finish in time is an error naming what was not checked, never a pass.
 type Budget struct {
 	PerSubmission time.Duration
 	Total         time.Duration
@@ -140,33 +139,37 @@ type clock struct {
 	share, total time.Duration
 	end          time.Time // of the whole run; zero: none
 	mu           sync.Mutex
-	deadline     []time.Time
-	byRun        []bool // the run's end set the deadline, not the share
+	deadline     map[int]time.Time // by submission, from its first check
+	byRun        map[int]bool      // the run's end set the deadline, not the share
 }
 
-func newClock(b Budget, subs, workers int) *clock {
-	c := &clock{share: b.PerSubmission, total: b.Total, deadline: make([]time.Time, subs), byRun: make([]bool, subs)}
+func newClock(b Budget) *clock {
+	c := &clock{share: b.PerSubmission, total: b.Total}
 	if b.Total > 0 {
 		c.end = time.Now().Add(b.Total)
-		if fair := b.Total * time.Duration(workers) / time.Duration(max(subs, 1)); c.share == 0 || fair < c.share {
-			c.share = fair
-		}
 	}
 	return c
 }
 
-// of returns submission i's deadline (zero: none), starting its clock.
+// of returns a submission's deadline (zero: none), starting its clock:
+// its share, and never past the run's end. A share is not shrunk by the
+// number of submissions: a large catalog must not fail a heavy Task that
+// a small one passes; the run's end bounds the whole.
 func (c *clock) of(i int) (time.Time, bool) {
-	if c.share == 0 {
+	if c.share == 0 && c.end.IsZero() {
 		return time.Time{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.deadline[i].IsZero() {
-		c.deadline[i] = time.Now().Add(c.share)
-		if !c.end.IsZero() && c.deadline[i].After(c.end) {
-			c.deadline[i], c.byRun[i] = c.end, true
+	if c.deadline == nil {
+		c.deadline, c.byRun = map[int]time.Time{}, map[int]bool{}
+	}
+	if _, ok := c.deadline[i]; !ok {
+		d, byRun := time.Now().Add(c.share), false
+		if c.share == 0 || (!c.end.IsZero() && d.After(c.end)) {
+			d, byRun = c.end, true
 		}
+		c.deadline[i], c.byRun[i] = d, byRun
 	}
 	return c.deadline[i], c.byRun[i]
 }
@@ -303,7 +306,7 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 	jobs := make(chan job)
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
-	clk := newClock(set.Budget, len(subs), workers)
+	clk := newClock(set.Budget)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {

@@ -69,3 +69,21 @@ func Dump(fs []check.Finding) string {
 	}
 	return b.String()
 }
+
+// Examples checks every rule's documentation: Doc, Help, Bad and Fixed
+// are set, Bad fires the rule and Fixed does not.
+func Examples(t *testing.T, checks []*check.Check) {
+	for _, c := range checks {
+		t.Run(c.ID, func(t *testing.T) {
+			if c.Doc == "" || c.Help == "" || c.Bad == "" || c.Fixed == "" {
+				t.Fatal("Doc, Help, Bad and Fixed are required")
+			}
+			if fs := Of(Run(c, Sub(t, c.Bad)), c.ID); len(fs) == 0 {
+				t.Errorf("Bad does not fire %s", c.ID)
+			}
+			if fs := Of(Run(c, Sub(t, c.Fixed)), c.ID); len(fs) != 0 {
+				t.Errorf("Fixed fires %s:\n%s", c.ID, Dump(fs))
+			}
+		})
+	}
+}

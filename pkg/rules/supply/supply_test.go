@@ -9,21 +9,7 @@ import (
 )
 
 // Every rule's Bad example fires it and its Fixed example does not.
-func TestExamples(t *testing.T) {
-	for _, c := range Checks {
-		t.Run(c.ID, func(t *testing.T) {
-			if c.Doc == "" || c.Help == "" || c.Bad == "" || c.Fixed == "" {
-				t.Fatal("Doc, Help, Bad and Fixed are required")
-			}
-			if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Bad)), c.ID); len(fs) == 0 {
-				t.Errorf("Bad does not fire %s", c.ID)
-			}
-			if fs := ruletest.Of(ruletest.Run(c, ruletest.Sub(t, c.Fixed)), c.ID); len(fs) != 0 {
-				t.Errorf("Fixed fires %s:\n%s", c.ID, ruletest.Dump(fs))
-			}
-		})
-	}
-}
+func TestExamples(t *testing.T) { ruletest.Examples(t, Checks) }
 
 // cases runs one rule over single-script Tasks: each script either fires
 // it (at least once) or not at all.

@@ -66,34 +66,26 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	if *namespace != "" {
 		client.Namespace = *namespace
 	}
-	// With a change, .taskgate.yaml is read as of its base: a pull request
-	// cannot open the sandbox's network (sandbox.egress) for itself.
-	plan, err := gate.Prepare(gate.Options{Root: root, ChangedFrom: *changedFrom, ConfigFromBase: *changedFrom != ""})
-	if err != nil {
-		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
-		return exitUsage
-	}
-	subs := plan.Submissions
-	if len(subs) == 0 {
-		fmt.Fprintf(stderr, "taskgate dry-run: no submission to check under %s\n", root)
-	}
-
 	// Ctrl-C or SIGTERM cancels the runs, whose sandboxes are deleted on
 	// the way out; a second signal kills at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); stop() }()
 
-	checks := []*check.Check{cluster.DryRunCheck(ctx, client, *composed)}
-	if *run {
-		checks = append(checks, cluster.RunCheck(ctx, client, cluster.RunOptions{Timeout: *timeout}))
-	}
-	settings, err := check.Resolve(plan.Repo.Config, append(check.All(), checks...))
+	// The cluster rules through the gate's own run. With a change,
+	// .taskgate.yaml is read as of its base: a pull request cannot open
+	// the sandbox's network (sandbox.egress) for itself.
+	target := &cluster.Target{Ctx: ctx, Client: client, Composed: *composed, Run: *run, Options: cluster.RunOptions{Timeout: *timeout}}
+	plan, err := gate.Prepare(gate.Options{Root: root, ChangedFrom: *changedFrom, ConfigFromBase: *changedFrom != "",
+		Rules: cluster.Rules, Cluster: target})
 	if err != nil {
 		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
 		return exitUsage
 	}
-	res := check.Run(subs, checks, settings)
+	if len(plan.Submissions) == 0 {
+		fmt.Fprintf(stderr, "taskgate dry-run: no submission to check under %s\n", root)
+	}
+	res := plan.Run()
 	var buf bytes.Buffer
 	// its infos are what the cluster said (the Task ran, what it wrote): shown
 	if err := report.WriteWith(&buf, *format, res, report.Options{Verbose: true}); err != nil {

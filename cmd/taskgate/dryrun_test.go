@@ -39,3 +39,26 @@ current-context: c
 		}
 	}
 }
+
+// validate runs without a cluster: the cluster rules are listed as not
+// run, with what runs them, in every format that lists checks; never as
+// passed.
+func TestValidateSaysClusterRulesNotRun(t *testing.T) {
+	for format, wants := range map[string][]string{
+		"json":     {`"cluster/dry-run": "not run: needs a cluster (taskgate dry-run)"`, `"cluster/run": "not run: needs a cluster (taskgate dry-run --run)"`},
+		"markdown": {`| [cluster/dry-run][] | ⏭️ skipped: not run: needs a cluster \(taskgate dry-run\) |`, `| [cluster/run][] | ⏭️ skipped: not run: needs a cluster \(taskgate dry-run --run\) |`},
+		"junit":    {`<skipped message="not run: needs a cluster (taskgate dry-run)">`, `<skipped message="not run: needs a cluster (taskgate dry-run --run)">`},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"validate", "../../examples/catalog", "--format", format}, &stdout, &stderr)
+		out := stdout.String()
+		for _, want := range wants {
+			if code != exitOK || !strings.Contains(out, want) {
+				t.Errorf("validate --format %s: exit %d, want %q in\n%s%s", format, code, want, out, stderr.String())
+			}
+		}
+		if strings.Contains(out, "cluster/dry-run][] | ✅") || strings.Contains(out, "[cluster/run][], ") {
+			t.Errorf("--format %s says a cluster rule passed:\n%s", format, out)
+		}
+	}
+}

@@ -113,6 +113,10 @@ type Settings struct {
 	severity map[string]Severity
 	waivers  []*config.Waiver
 	Budget   Budget // zero: unbounded
+	// Given are the values a run supplies for inputs it cannot compute
+	// from the repository (the cluster `taskgate dry-run` connects to);
+	// an input without one is computed.
+	Given map[*Input]any
 }
 
 // Budget bounds the time of a run. The checks of one submission get at
@@ -302,7 +306,7 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 			}
 		}
 	}
-	cache := &inputs{}
+	cache := &inputs{given: set.Given}
 	jobs := make(chan job)
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)

@@ -206,6 +206,26 @@ func TestInputsOncePerSubmissionAndRun(t *testing.T) {
 	}
 }
 
+// A value the run gives for an input is what the checks read; without
+// one the input is computed.
+func TestGivenInput(t *testing.T) {
+	in := &Input{Name: "cluster", PerRun: true, Compute: func(*Pass) (any, error) { return "computed", nil }}
+	c := &Check{ID: "test/reads", Doc: "d", Severity: Info, Help: "h", Requires: []*Input{in}, Run: func(p *Pass) []Finding {
+		return []Finding{At(p.Submission.Manifest, "metadata.name", "%s", p.ResultOf[in])}
+	}}
+	s := submission(t, "a", task("    x: y\n"))
+	s.Repo = &catalog.Repo{}
+	for given, want := range map[any]string{nil: "computed", "given": "given"} {
+		set := &Settings{}
+		if given != nil {
+			set.Given = map[*Input]any{in: given}
+		}
+		if fs := Run([]*catalog.Submission{s}, []*Check{c}, set).Findings(); len(fs) != 1 || fs[0].Message != want {
+			t.Errorf("given %v: %v, want %q", given, fs, want)
+		}
+	}
+}
+
 func TestFailingInputIsAnErrorNotAPass(t *testing.T) {
 	broken := &Input{Name: "build pipelines", Compute: func(*Pass) (any, error) { return nil, errors.New("no such directory") }}
 	crash := &Input{Name: "analysis", Compute: func(*Pass) (any, error) { panic("boom") }}

@@ -40,8 +40,9 @@ func (p *Pass) NotRun(reason string) { p.notRun = reason }
 // inputs computes each input once per key (a submission, or a repository
 // for per-run inputs), concurrency-safe; it lives for one run.
 type inputs struct {
-	mu sync.Mutex
-	m  map[inputKey]*inputEntry
+	mu    sync.Mutex
+	m     map[inputKey]*inputEntry
+	given map[*Input]any
 }
 
 type inputKey struct {
@@ -70,6 +71,9 @@ func (c *inputs) resultOf(reqs []*Input, s *catalog.Submission) (map[*Input]any,
 }
 
 func (c *inputs) get(in *Input, s *catalog.Submission) (any, error) {
+	if v, ok := c.given[in]; ok {
+		return v, nil
+	}
 	var key any = s
 	if in.PerRun {
 		key = s.Repo

@@ -13,10 +13,10 @@ const SkipCheckID = "config/skip"
 
 // protectedFamilies are the rule families a Task cannot skip for itself:
 // the security rules (what a Task may do in a tenant's build, what it
-// runs, fetches and sends, what it takes from the namespace), who may
-// change what, and the configuration. Only the catalog maintainers waive
+// runs, fetches and sends, what it takes from the namespace, how it
+// runs in the sandbox), who may change what, and the configuration. Only the catalog maintainers waive
 // them (.taskgate.yaml `waivers:`, read from the base branch).
-var protectedFamilies = []string{"privilege/", "image/", "script/", "secret/", "credentials/", "supply/", "execution/", "workspace/", "resources/", "owners/", "config/"}
+var protectedFamilies = []string{"privilege/", "image/", "script/", "secret/", "credentials/", "supply/", "execution/", "workspace/", "resources/", "cluster/", "owners/", "config/"}
 
 // Protected says whether a Task's own skip annotation may not skip a rule.
 func Protected(rule string) bool {

@@ -39,7 +39,7 @@ func TestATaskCannotSkipAProtectedRule(t *testing.T) {
 	if h := res.Findings()[0].Help; !strings.Contains(h, "waivers: [{task: a, versions: [\"0.1\"], rule: privilege/test-privileged") {
 		t.Errorf("help does not say how to ask for a waiver: %s", h)
 	}
-	for _, r := range []string{"privilege/x", "image/x", "script/shellcheck", "secret/leaked", "credentials/x", "owners/unauthorized", "config/skip", "supply/download-exec", "execution/image-param", "workspace/writes-source", "resources/excessive"} {
+	for _, r := range []string{"privilege/x", "image/x", "script/shellcheck", "secret/leaked", "credentials/x", "owners/unauthorized", "config/skip", "supply/download-exec", "execution/image-param", "workspace/writes-source", "resources/excessive", "cluster/run"} {
 		if !Protected(r) {
 			t.Errorf("%s must be protected", r)
 		}

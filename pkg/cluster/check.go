@@ -18,24 +18,60 @@ import (
 	"taskgate.dev/taskgate/pkg/testoutput"
 )
 
-// Rules of the cluster stage. They need a cluster, so `validate` does not
-// run them: `taskgate dry-run` does.
+// Rules of the cluster stage: registered with the others, they judge
+// only when the run has a cluster (`taskgate dry-run`); without one they
+// are not run, and say so.
 const (
 	RuleDryRun = "cluster/dry-run"
 	RuleRun    = "cluster/run"
 )
 
-// DryRunCheck is the cluster/dry-run rule bound to a cluster: the
-// submission's manifest and, when composed is set (the `taskgate
-// integrate --out` directory), the composed Pipelines and PipelineRuns
-// written for it under composed/<submission dir>/.
-func DryRunCheck(ctx context.Context, c *Client, composed string) *check.Check {
-	return &check.Check{
-		ID:       RuleDryRun,
-		Doc:      "the Kubernetes API server (with Tekton's CRDs) rejects the Task, or the Pipelines and PipelineRuns it is composed into, in a server-side dry-run",
-		Severity: check.Error,
-		Help:     "fix what the API server names: `kubectl apply --dry-run=server -f TASK.yaml` against a cluster with Tekton shows the same",
-		Bad: `apiVersion: tekton.dev/v1
+// Checks are the cluster rules.
+var Checks = []*check.Check{DryRun, Run}
+
+// Rules are the ids of Checks: what `taskgate dry-run` judges.
+var Rules = []string{RuleDryRun, RuleRun}
+
+// Target is the cluster a run's cluster checks use: `taskgate dry-run`
+// gives one, `validate` none.
+type Target struct {
+	// Ctx ends the requests and the sandboxed runs (Ctrl-C); the check's
+	// Run has no context of its own.
+	Ctx    context.Context
+	Client *Client
+	// Composed is the `taskgate integrate --out DIR` directory: the
+	// composed Pipelines and PipelineRuns are dry-run with each Task.
+	Composed string
+	// Run runs each Task in a sandbox (--run) with Options.
+	Run     bool
+	Options RunOptions
+}
+
+// Connection is the input the cluster checks require: the run's Target,
+// nil when the run has none. Only the run can supply it
+// (check.Settings.Given); computed, it is nil.
+var Connection = &check.Input{Name: "cluster", PerRun: true, Compute: func(*check.Pass) (any, error) { return (*Target)(nil), nil }}
+
+// target is the run's cluster, or nil after saying why the check did not
+// run (what to run instead).
+func target(pass *check.Pass, command string) *Target {
+	t, _ := pass.ResultOf[Connection].(*Target)
+	if t == nil || t.Client == nil {
+		pass.NotRun("needs a cluster (" + command + ")")
+		return nil
+	}
+	return t
+}
+
+// DryRun is the cluster/dry-run rule: the submission's manifest and, with
+// a composed directory, the composed Pipelines and PipelineRuns written
+// for it under composed/<submission dir>/, in a server-side dry-run.
+var DryRun = &check.Check{
+	ID:       RuleDryRun,
+	Doc:      "with a cluster (taskgate dry-run): the Kubernetes API server (with Tekton's CRDs) rejects the Task, or the Pipelines and PipelineRuns it is composed into, in a server-side dry-run",
+	Severity: check.Error,
+	Help:     "fix what the API server names: `kubectl apply --dry-run=server -f TASK.yaml` against a cluster with Tekton shows the same",
+	Bad: `apiVersion: tekton.dev/v1
 kind: Task
 metadata:
   name: hello
@@ -44,7 +80,7 @@ spec:
     - name: hello
       imagee: registry.example/hello@sha256:...
 `,
-		Fixed: `apiVersion: tekton.dev/v1
+	Fixed: `apiVersion: tekton.dev/v1
 kind: Task
 metadata:
   name: hello
@@ -53,22 +89,24 @@ spec:
     - name: hello
       image: registry.example/hello@sha256:...
 `,
-		Run: func(pass *check.Pass) []check.Finding {
-			s := pass.Submission
-			return c.DryRunSubmission(ctx, s, composed)
-		},
-	}
+	Requires: []*check.Input{Connection},
+	Run: func(pass *check.Pass) []check.Finding {
+		t := target(pass, "taskgate dry-run")
+		if t == nil {
+			return nil
+		}
+		return t.Client.DryRunSubmission(t.Ctx, pass.Submission, t.Composed)
+	},
 }
 
-// RunCheck is the cluster/run rule bound to a cluster: the Task runs for
-// real in a sandbox namespace (see Run).
-func RunCheck(ctx context.Context, c *Client, opts RunOptions) *check.Check {
-	return &check.Check{
-		ID:       RuleRun,
-		Doc:      "the Task fails, or reports no valid TEST_OUTPUT, when it runs in a sandbox: Pod Security \"restricted\", no service-account token, no credentials, a quota and a deadline",
-		Severity: check.Error,
-		Help:     "make every step run as non-root without privilege escalation and with all capabilities dropped, succeed without credentials (report SKIPPED) and write TEST_OUTPUT",
-		Bad: `spec:
+// Run is the cluster/run rule: the Task runs for real in a sandbox
+// namespace (see Client.Run) with the build's inputs the run was given.
+var Run = &check.Check{
+	ID:       RuleRun,
+	Doc:      "with a cluster (taskgate dry-run --run): the Task fails, or reports no valid TEST_OUTPUT, when it runs in a sandbox: Pod Security \"restricted\", no service-account token, no credentials, a quota and a deadline",
+	Severity: check.Error,
+	Help:     "make every step run as non-root without privilege escalation and with all capabilities dropped, succeed without credentials (report SKIPPED) and write TEST_OUTPUT",
+	Bad: `spec:
   results:
     - name: TEST_OUTPUT
   steps:
@@ -76,7 +114,7 @@ func RunCheck(ctx context.Context, c *Client, opts RunOptions) *check.Check {
       image: registry.example/check@sha256:...
       script: exit 1
 `,
-		Fixed: `spec:
+	Fixed: `spec:
   results:
     - name: TEST_OUTPUT
   steps:
@@ -90,11 +128,18 @@ func RunCheck(ctx context.Context, c *Client, opts RunOptions) *check.Check {
       script: |
         printf '{"result":"SKIPPED","timestamp":"%s","successes":0,"failures":0,"warnings":0}' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$(results.TEST_OUTPUT.path)"
 `,
-		Run: func(pass *check.Pass) []check.Finding {
-			s := pass.Submission
-			return c.RunSubmission(ctx, s, opts)
-		},
-	}
+	Requires: []*check.Input{Connection},
+	Run: func(pass *check.Pass) []check.Finding {
+		t := target(pass, "taskgate dry-run --run")
+		if t == nil {
+			return nil
+		}
+		if !t.Run {
+			pass.NotRun("the Task runs only when asked (taskgate dry-run --run)")
+			return nil
+		}
+		return t.Client.RunSubmission(t.Ctx, pass.Submission, t.Options)
+	},
 }
 
 // DryRunSubmission dry-runs a submission's manifest, then the composed

@@ -9,6 +9,7 @@ import (
 
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/cluster"
 	_ "taskgate.dev/taskgate/pkg/rules" // registers every check
 	"taskgate.dev/taskgate/pkg/rules/owners"
 	"taskgate.dev/taskgate/pkg/rules/revoke"
@@ -31,6 +32,13 @@ type Options struct {
 	// skips them); EventPush is merged work, with no author to judge.
 	// Empty: a run by hand, owners judged when Author is given.
 	Event string
+	// Rules, when set, are the only rules the run judges (`taskgate
+	// dry-run`: cluster.Rules); the versions the change deletes and the
+	// rest of the change get those of their rules listed.
+	Rules []string
+	// Cluster is what the cluster rules run against; without one they
+	// are not run, and say so.
+	Cluster *cluster.Target
 }
 
 // The events of Options.Event.
@@ -87,7 +95,11 @@ func Prepare(o Options) (*Plan, error) {
 		return nil, err
 	}
 	repo.PipelinesDir = o.PipelinesDir
-	p := &Plan{Repo: repo, Checks: check.All()}
+	checks, err := only(o.Rules)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Repo: repo, Checks: checks}
 	if p.Submissions, err = repo.Discover(); err != nil {
 		return nil, err
 	}
@@ -98,11 +110,50 @@ func Prepare(o Options) (*Plan, error) {
 	} else if len(p.Submissions) == 0 {
 		p.Note = fmt.Sprintf("no submission found under %s (looked for %s/<task>/<version>/)", o.Root, strings.Join(catalog.Layouts, "/, "))
 	}
-	if p.Settings, err = check.Resolve(repo.Config, p.Checks); err != nil {
+	// the configuration may name any registered rule, not only those run
+	if p.Settings, err = check.Resolve(repo.Config, check.All()); err != nil {
 		return nil, err
 	}
 	p.Settings.Budget = check.DefaultBudget
+	if o.Cluster != nil {
+		p.Settings.Given = map[*check.Input]any{cluster.Connection: o.Cluster}
+		// a cluster check waits for the API server and the run's pods: it
+		// is bounded by its own deadline (the run's timeout), not by the
+		// seconds an in-process check gets
+		p.Settings.Budget = check.Budget{}
+	}
 	return p, nil
+}
+
+// only returns the registered checks with the given ids (every one when
+// none is given); an unknown id is an error.
+func only(ids []string) ([]*check.Check, error) {
+	if len(ids) == 0 {
+		return check.All(), nil
+	}
+	var out []*check.Check
+	for _, id := range ids {
+		c := check.Lookup(id)
+		if c == nil {
+			return nil, fmt.Errorf("unknown rule %q (see `taskgate rules`)", id)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// selected keeps the checks of cs the plan runs.
+func (p *Plan) selected(cs ...*check.Check) []*check.Check {
+	var out []*check.Check
+	for _, c := range cs {
+		for _, pc := range p.Checks {
+			if pc == c {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // For plans a run over given submissions of an open repository, with its
@@ -145,9 +196,11 @@ func (p *Plan) applyChange(o Options) error {
 func (p *Plan) Run() *check.Result {
 	res := check.Run(p.Submissions, p.Checks, p.Settings)
 	// a deleted version has no files left to check: only whether it is still used
-	res.Submissions = append(res.Submissions, check.Run(p.Deleted, []*check.Check{revoke.StillReferenced}, p.Settings).Submissions...)
-	if p.Rest != nil {
-		res.Submissions = append(res.Submissions, check.Run([]*catalog.Submission{p.Rest}, owners.Checks, p.Settings).Submissions...)
+	if cs := p.selected(revoke.StillReferenced); len(cs) > 0 {
+		res.Submissions = append(res.Submissions, check.Run(p.Deleted, cs, p.Settings).Submissions...)
+	}
+	if cs := p.selected(owners.Checks...); p.Rest != nil && len(cs) > 0 {
+		res.Submissions = append(res.Submissions, check.Run([]*catalog.Submission{p.Rest}, cs, p.Settings).Submissions...)
 	}
 	return res
 }

@@ -1,10 +1,17 @@
 package gate
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"k8s.io/client-go/rest"
 	"taskgate.dev/taskgate/internal/testrepo"
+	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/cluster"
 )
 
 const task = `apiVersion: tekton.dev/v1
@@ -58,5 +65,65 @@ func TestPrepareSaysWhenThereIsNothing(t *testing.T) {
 	}
 	if !strings.Contains(p.Note, "no submission found") {
 		t.Errorf("note %q", p.Note)
+	}
+}
+
+// The cluster rules are registered checks of every run: without a
+// cluster they are not run, with the reason, never passed; `taskgate
+// dry-run` runs them, and only them, through the same plan.
+func TestClusterRules(t *testing.T) {
+	root := testrepo.New(t, map[string]string{
+		"partners/hello/OWNERS":         "approvers: [someone]\n",
+		"partners/hello/0.1/README.md":  "# hello\n",
+		"partners/hello/0.1/hello.yaml": task,
+	})
+	statuses := func(res *check.Result) map[string]check.Status {
+		out := map[string]check.Status{}
+		for _, st := range res.Submissions[0].Checks {
+			out[st.Check] = st
+		}
+		return out
+	}
+
+	p, err := Prepare(Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := statuses(p.Run())
+	if st[cluster.RuleDryRun].Skipped != "not run: needs a cluster (taskgate dry-run)" ||
+		st[cluster.RuleRun].Skipped != "not run: needs a cluster (taskgate dry-run --run)" {
+		t.Errorf("without a cluster: %+v, %+v", st[cluster.RuleDryRun], st[cluster.RuleRun])
+	}
+
+	var sent []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent = append(sent, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		io.Copy(w, r.Body)
+	}))
+	defer srv.Close()
+	c, err := cluster.NewForConfig(&rest.Config{Host: srv.URL}, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = Prepare(Options{Root: root, Rules: cluster.Rules, Cluster: &cluster.Target{Ctx: context.Background(), Client: c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := p.Run()
+	st = statuses(res)
+	if len(st) != 2 || st[cluster.RuleDryRun].Skipped != "" || st[cluster.RuleRun].Skipped != "not run: the Task runs only when asked (taskgate dry-run --run)" {
+		t.Errorf("with a cluster, without --run: %+v", st)
+	}
+	if len(res.Findings()) != 0 {
+		t.Errorf("only the cluster rules run (the Task is privileged, and the API server accepts it): %v", res.Findings())
+	}
+	if len(sent) != 1 || !strings.Contains(sent[0], "/namespaces/default/tasks?") || !strings.Contains(sent[0], "dryRun=All") {
+		t.Errorf("sent %v, want one dry-run of the Task", sent)
+	}
+
+	if _, err := Prepare(Options{Root: root, Rules: []string{"cluster/nope"}}); err == nil || !strings.Contains(err.Error(), `unknown rule "cluster/nope"`) {
+		t.Errorf("an unknown rule: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package rules
 
 import (
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/cluster"
 	"taskgate.dev/taskgate/pkg/rules/execution"
 	"taskgate.dev/taskgate/pkg/rules/integration"
 	"taskgate.dev/taskgate/pkg/rules/lint"
@@ -31,4 +32,5 @@ func init() {
 	check.Register(refs.Checks...)
 	check.Register(resources.Checks...)
 	check.Register(workspace.Checks...)
+	check.Register(cluster.Checks...) // judge only with a cluster (taskgate dry-run)
 }

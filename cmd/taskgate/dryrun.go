@@ -20,7 +20,9 @@ import (
 // runDryRun checks submissions against a real cluster: a server-side
 // dry-run of each Task and of the composed Pipelines and PipelineRuns
 // `taskgate integrate --out DIR` wrote for it, and with --run a real run
-// of the Task in a sandbox namespace that is always deleted.
+// of the Task in a sandbox namespace that is always deleted, given the
+// build's image (--image) and checkout (--source) as the build pipelines
+// it fits would give them.
 func runDryRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("dry-run", stderr)
 	kubeconfig := fs.String("kubeconfig", "", "the cluster's kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
@@ -29,6 +31,8 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	composed := fs.String("composed", "", "also dry-run the composed Pipelines and PipelineRuns `taskgate integrate --out DIR` wrote under `DIR`")
 	run := fs.Bool("run", false, "also run each Task for real in a throw-away sandbox namespace (Pod Security restricted, no credentials)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "the sandboxed run's PipelineRun timeout (the client waits 2m longer)")
+	image := fs.String("image", "", "with --run: the image the build pushed, `REF` (repo:tag@sha256:..., or repo:tag and its digest is asked of the registry), given as the build pipelines give IMAGE_URL and IMAGE_DIGEST (default: a .invalid placeholder)")
+	source := fs.String("source", "", "with --run: a checkout `DIR` (a git clone of the project the build built, with its .git) for the source workspace, read-only (default: an empty workspace)")
 	changedFrom := fs.String("changed-from", "", "only the submissions changed since `REV`")
 	format := fs.String("format", "text", "output format: "+strings.Join(report.Formats, ", "))
 	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
@@ -54,6 +58,10 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	if (*image != "" || *source != "") && !*run {
+		fmt.Fprintln(stderr, "taskgate dry-run: --image and --source are what --run gives the Task: add --run")
+		return exitUsage
+	}
 	root := "."
 	if len(paths) == 1 {
 		root = paths[0]
@@ -75,7 +83,20 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	// The cluster rules through the gate's own run. With a change,
 	// .taskgate.yaml is read as of its base: a pull request cannot open
 	// the sandbox's network (sandbox.egress) for itself.
-	target := &cluster.Target{Ctx: ctx, Client: client, Composed: *composed, Run: *run, Options: cluster.RunOptions{Timeout: *timeout}}
+	opts := cluster.RunOptions{Timeout: *timeout}
+	if *image != "" {
+		if opts.Build.Image, err = cluster.ResolveImage(ctx, *image); err != nil {
+			fmt.Fprintf(stderr, "taskgate dry-run: --image: %v\n", err)
+			return exitUsage
+		}
+	}
+	if *source != "" {
+		if opts.Build.Source, err = cluster.ReadSource(*source); err != nil {
+			fmt.Fprintf(stderr, "taskgate dry-run: --source: %v\n", err)
+			return exitUsage
+		}
+	}
+	target := &cluster.Target{Ctx: ctx, Client: client, Composed: *composed, Run: *run, Options: opts}
 	plan, err := gate.Prepare(gate.Options{Root: root, ChangedFrom: *changedFrom, ConfigFromBase: *changedFrom != "",
 		Rules: cluster.Rules, Cluster: target})
 	if err != nil {

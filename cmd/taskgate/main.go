@@ -26,7 +26,7 @@ var commands = []command{
 	{"validate", "validate [PATH] [--changed-from REV [--author LOGIN] [--maintainers LIST|FILE] [--config-from-base]] [--format text|json|sarif|junit|markdown|github] [--output FILE] [--also FORMAT=FILE]...", runValidate},
 	{"discover", "discover [PATH] [--changed-from REV] [--result FILE]   (the submissions, or those a change touches)", runDiscover},
 	{"integrate", "integrate [PATH] [--pipelines DIR] [--changed-from REV] --out DIR", runIntegrate},
-	{"dry-run", "dry-run [PATH] [--kubeconfig FILE] [--context CTX] [--namespace NS] [--composed DIR] [--run [--timeout 10m]] [--changed-from REV] [--format F] [--output FILE]", runDryRun},
+	{"dry-run", "dry-run [PATH] [--kubeconfig FILE] [--context CTX] [--namespace NS] [--composed DIR] [--run [--timeout 10m] [--image REF] [--source DIR]] [--changed-from REV] [--format F] [--output FILE]", runDryRun},
 	{"bundle", "bundle build|push|verify [REF] --task DIR [--repo PATH] (see `taskgate bundle`)", runBundle},
 	{"report", "report --json FILE --markdown FILE --repo-url URL --pr N --sha SHA [--token-file FILE]   (post validate's result to a GitHub pull request)", runReport},
 	{"revoke", "revoke TASK[/VERSION] [PATH] [--expires-on RFC3339] [--message TEXT] [--apply]", runRevoke},

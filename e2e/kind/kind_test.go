@@ -71,11 +71,11 @@ func TestSandboxRun(t *testing.T) {
 	c := connect(t)
 	opts := cluster.RunOptions{Timeout: 5 * time.Minute}
 	s := load(t, "../../examples/catalog", "partners/hello-world/0.1/hello-world.yaml")
-	got := c.RunSubmission(context.Background(), s, opts)
+	got := c.RunSubmission(context.Background(), s, nil, opts)
 	if len(got) != 1 || got[0].Severity != check.Info || !strings.Contains(got[0].Message, `"result":"SKIPPED"`) {
 		t.Errorf("hello-world: %v", got)
 	}
-	got = c.RunSubmission(context.Background(), load(t, "../testdata/tasks", "privileged.yaml"), opts)
+	got = c.RunSubmission(context.Background(), load(t, "../testdata/tasks", "privileged.yaml"), nil, opts)
 	if len(got) != 1 || got[0].Severity != check.Error || !strings.Contains(got[0].Message, "PodSecurity") {
 		t.Errorf("privileged: %v", got)
 	}

@@ -15,6 +15,8 @@ import (
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
+	"taskgate.dev/taskgate/pkg/pipeline"
+	"taskgate.dev/taskgate/pkg/rules/integration"
 	"taskgate.dev/taskgate/pkg/testoutput"
 )
 
@@ -128,7 +130,7 @@ var Run = &check.Check{
       script: |
         printf '{"result":"SKIPPED","timestamp":"%s","successes":0,"failures":0,"warnings":0}' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$(results.TEST_OUTPUT.path)"
 `,
-	Requires: []*check.Input{Connection},
+	Requires: []*check.Input{Connection, integration.Fitting},
 	Run: func(pass *check.Pass) []check.Finding {
 		t := target(pass, "taskgate dry-run --run")
 		if t == nil {
@@ -138,7 +140,8 @@ var Run = &check.Check{
 			pass.NotRun("the Task runs only when asked (taskgate dry-run --run)")
 			return nil
 		}
-		return t.Client.RunSubmission(t.Ctx, pass.Submission, t.Options)
+		fits, _ := pass.ResultOf[integration.Fitting].([]*pipeline.Fit)
+		return t.Client.RunSubmission(t.Ctx, pass.Submission, fits, t.Options)
 	},
 }
 
@@ -267,9 +270,11 @@ func embeddedTask(p *manifest.File, name string) string {
 	return ""
 }
 
-// RunSubmission runs a submission's Task in a sandbox and judges the
+// RunSubmission runs a submission's Task in a sandbox, given what the
+// build pipelines it fits would give it (opts.Build, bound as in the
+// first of fits that shares sources through a workspace), and judges the
 // outcome.
-func (c *Client) RunSubmission(ctx context.Context, s *catalog.Submission, opts RunOptions) []check.Finding {
+func (c *Client) RunSubmission(ctx context.Context, s *catalog.Submission, fits []*pipeline.Fit, opts RunOptions) []check.Finding {
 	f := s.Manifest
 	if f == nil || f.Task == nil {
 		if f == nil || f.Root == nil || f.Kind != "Task" {
@@ -281,7 +286,12 @@ func (c *Client) RunSubmission(ctx context.Context, s *catalog.Submission, opts 
 	if s.Repo != nil && s.Repo.Config != nil {
 		opts.Egress = s.Repo.Config.EgressFor(f.Task.Name)
 	}
-	res, err := c.Run(ctx, SandboxRun(f.Task), opts)
+	st := Stage(f.Task, opts.Build, placeOf(fits))
+	opts.Objects = append(opts.Objects, st.Objects...)
+	res, err := c.Run(ctx, st.Run, opts)
+	if res != nil {
+		res.Given = st.Given
+	}
 	return RunFindings(f, res, err, opts.withDefaults())
 }
 
@@ -340,6 +350,9 @@ func RunFindings(f *manifest.File, res *RunResult, err error, opts RunOptions) [
 		declares = declares || r.Name == "TEST_OUTPUT"
 	}
 	summary := fmt.Sprintf("the Task succeeded %s in %s", where, res.Duration.Round(1e9))
+	if len(res.Given) > 0 {
+		summary += " (given " + strings.Join(res.Given, "; ") + ")"
+	}
 	if !declares {
 		return []check.Finding{{Rule: RuleRun, Severity: check.Info, File: f.Path, Line: 1, Column: 1, Message: summary, Help: helpPassed}}
 	}
@@ -353,12 +366,22 @@ func RunFindings(f *manifest.File, res *RunResult, err error, opts RunOptions) [
 	if !ok {
 		return []check.Finding{at("spec.results[TEST_OUTPUT]", helpTO, "%s but wrote no TEST_OUTPUT result", summary)}
 	}
+	if len(raw) > maxResult {
+		// what a cluster reading results from sidecar logs may let through
+		return []check.Finding{at(resultsPath(f), "keep TEST_OUTPUT to the verdict and its counts, well under 4096 bytes; write details to the step's log",
+			"%s but its TEST_OUTPUT is %d bytes, over Tekton's default limit of %d bytes for results", summary, len(raw), maxResult)}
+	}
 	if _, err := testoutput.Parse(raw); err != nil {
 		return []check.Finding{at("spec.results[TEST_OUTPUT]", helpTO, "%s but its TEST_OUTPUT is not valid (%v): %q", summary, err, clip(raw))}
 	}
 	return []check.Finding{{Rule: RuleRun, Severity: check.Info, File: f.Path, Line: 1, Column: 1,
 		Message: fmt.Sprintf("%s; TEST_OUTPUT: %q", summary, clip(raw)), Help: helpPassed}}
 }
+
+// maxResult is Tekton's default limit on a step's results: its
+// termination message, 4096 bytes (the max-result-size of results-from
+// sidecar-logs defaults to the same).
+const maxResult = 4096
 
 // resultsTooLarge is what Tekton's entrypoint logs when a step's results
 // exceed the termination message (github.com/tektoncd/pipeline

@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"knative.dev/pkg/apis"
 	"taskgate.dev/taskgate/pkg/config"
-	"taskgate.dev/taskgate/pkg/pipeline"
 )
 
 // SandboxAccount is the service account sandboxed runs use: no token is
@@ -38,6 +37,11 @@ type RunOptions struct {
 	// Egress is what the run's pods may reach (`.taskgate.yaml`
 	// sandbox.egress for its Task); nothing when empty.
 	Egress []config.Egress
+	// Build is what the Task is given for the build's outputs (--image,
+	// --source); Objects are created in the sandbox before the run (the
+	// checkout's ConfigMaps, see Stage).
+	Build   BuildInputs
+	Objects []any
 }
 
 func (o RunOptions) withDefaults() RunOptions {
@@ -60,6 +64,8 @@ type RunResult struct {
 	Message     string
 	Duration    time.Duration
 	TaskRuns    []TaskRunResult
+	// Given says what the Task was given for the build's outputs (Staged.Given).
+	Given []string
 }
 
 // TaskRunResult is one TaskRun of a sandboxed run.
@@ -190,34 +196,9 @@ func errors2(err, cleanupErr error) error {
 	return err
 }
 
-// SandboxRun is the PipelineRun a sandbox runs for a Task: the Task alone,
-// embedded, with the placeholder values of pkg/pipeline for its required
-// params (`.invalid` hosts: nothing is fetched or pushed), an emptyDir for
-// each non-optional workspace and nothing for the optional ones (where
-// credentials go: a Task must succeed without them).
-func SandboxRun(t *v1.Task) *v1.PipelineRun {
-	pt := v1.PipelineTask{Name: t.Name, TaskSpec: &v1.EmbeddedTask{TaskSpec: *t.Spec.DeepCopy()}}
-	pr := &v1.PipelineRun{TypeMeta: metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "PipelineRun"},
-		ObjectMeta: metav1.ObjectMeta{Name: t.Name, Labels: map[string]string{"app.kubernetes.io/managed-by": "taskgate", "taskgate.dev/task": t.Name}}}
-	for _, p := range t.Spec.Params {
-		if p.Default == nil {
-			pt.Params = append(pt.Params, v1.Param{Name: p.Name, Value: pipeline.Placeholder(p)})
-		}
-	}
-	for _, w := range t.Spec.Workspaces {
-		if w.Optional {
-			continue
-		}
-		pt.Workspaces = append(pt.Workspaces, v1.WorkspacePipelineTaskBinding{Name: w.Name, Workspace: w.Name})
-		pr.Spec.Workspaces = append(pr.Spec.Workspaces, v1.WorkspaceBinding{Name: w.Name, EmptyDir: &corev1.EmptyDirVolumeSource{}})
-	}
-	spec := &v1.PipelineSpec{Tasks: []v1.PipelineTask{pt}}
-	for _, w := range pr.Spec.Workspaces {
-		spec.Workspaces = append(spec.Workspaces, v1.PipelineWorkspaceDeclaration{Name: w.Name})
-	}
-	pr.Spec.PipelineSpec = spec
-	return pr
-}
+// SandboxRun is the PipelineRun a sandbox runs for a Task without the
+// build's inputs: placeholders and empty workspaces (see Stage).
+func SandboxRun(t *v1.Task) *v1.PipelineRun { return Stage(t, BuildInputs{}, nil).Run }
 
 // Run runs a PipelineRun for real in a fresh sandbox (see Sandbox): its
 // task runs use the sandbox's token-less service account and a pod
@@ -238,6 +219,15 @@ func (c *Client) Run(ctx context.Context, pr *v1.PipelineRun, opts RunOptions) (
 				err = fmt.Errorf("deleting sandbox %s: %w", ns, cerr)
 			}
 		}()
+	}
+	for _, o := range opts.Objects {
+		u, err := toUnstructured(o)
+		if err == nil {
+			_, err = c.create(ctx, u, ns, false)
+		}
+		if err != nil {
+			return &RunResult{Namespace: ns}, fmt.Errorf("creating the run's inputs in sandbox %s: %w", ns, err)
+		}
 	}
 	pr = pr.DeepCopy()
 	no, yes := false, true

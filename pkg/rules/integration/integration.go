@@ -51,6 +51,22 @@ var Analysis = &check.Input{Name: "integration analysis", Requires: []*check.Inp
 
 var requires = []*check.Input{Analysis}
 
+// Fitting are the places in the build pipelines the submission's Task
+// composes into cleanly ([]*pipeline.Fit, in the pipelines' order; none
+// when the pipelines are missing): how they bind its params and
+// workspaces is what a sandboxed run gives it (cluster/run).
+var Fitting = &check.Input{Name: "fitting build pipelines", Requires: []*check.Input{Analysis},
+	Compute: func(p *check.Pass) (any, error) {
+		var out []*pipeline.Fit
+		for _, f := range p.ResultOf[Analysis].(*analysis).fits {
+			if f.OK() {
+				out = append(out, f)
+			}
+		}
+		return out, nil
+	},
+}
+
 // analysis is everything the rules need about one submission.
 type analysis struct {
 	contract *pipeline.Contract

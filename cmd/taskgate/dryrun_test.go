@@ -31,6 +31,9 @@ current-context: c
 		{[]string{"../../examples/catalog", "--kubeconfig", kc, "--composed", filepath.Join(dir, "missing")}, exitUsage, "taskgate integrate --out"},
 		{[]string{"../../examples/catalog", "--kubeconfig", kc, "--format", "yaml"}, exitUsage, "unknown format"},
 		{[]string{"../../examples/catalog", "--kubeconfig", kc, "--timeout", "0s", "--run"}, exitUsage, "--timeout"},
+		{[]string{"../../examples/catalog", "--kubeconfig", kc, "--source", "."}, exitUsage, "add --run"},
+		{[]string{"../../examples/catalog", "--kubeconfig", kc, "--run", "--source", filepath.Join(dir, "missing")}, exitUsage, "--source: "},
+		{[]string{"../../examples/catalog", "--kubeconfig", kc, "--run", "--image", "Not/A:Ref:"}, exitUsage, "--image: "},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(append([]string{"dry-run"}, tc.args...), &stdout, &stderr)

@@ -287,7 +287,7 @@ func (c *Client) RunSubmission(ctx context.Context, s *catalog.Submission, fits 
 		opts.Egress = s.Repo.Config.EgressFor(f.Task.Name)
 	}
 	st := Stage(f.Task, opts.Build, placeOf(fits))
-	opts.Objects = append(opts.Objects, st.Objects...)
+	opts.Objects = append(append([]any(nil), opts.Objects...), st.Objects...) // opts is shared by the submissions' runs
 	res, err := c.Run(ctx, st.Run, opts)
 	if res != nil {
 		res.Given = st.Given

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -16,6 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/pipeline"
 	"taskgate.dev/taskgate/pkg/rules/integration"
@@ -259,5 +263,32 @@ func TestResolveImage(t *testing.T) {
 		if _, err := ResolveImage(ctx, ref); err == nil {
 			t.Errorf("ResolveImage(%s): no error", ref)
 		}
+	}
+}
+
+// The checkout's ConfigMaps are created in the sandbox before the
+// PipelineRun that reads them.
+func TestRunCreatesInputsFirst(t *testing.T) {
+	c, dyn := fakeCluster(t)
+	dyn.PrependReactor("create", "pipelineruns", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("stop here")
+	})
+	f := parse(t, "check.yaml", imageCheck)
+	st := Stage(f.Task, BuildInputs{Source: source(t, map[string]string{"VERSION": "1.0"})}, nil)
+	_, err := c.Run(context.Background(), st.Run, RunOptions{Timeout: time.Minute, Objects: st.Objects})
+	if err == nil || !strings.Contains(err.Error(), "stop here") {
+		t.Fatalf("Run: %v", err)
+	}
+	var order []string
+	for _, a := range dyn.Actions() {
+		if a.GetVerb() == "create" && (a.GetResource().Resource == "configmaps" || a.GetResource().Resource == "pipelineruns") {
+			order = append(order, a.GetNamespace()+"/"+a.GetResource().Resource)
+		}
+	}
+	if strings.Join(order, ",") != "taskgate-sandbox-x1/configmaps,taskgate-sandbox-x1/pipelineruns" {
+		t.Errorf("created %v", order)
+	}
+	if !deleted(dyn, "taskgate-sandbox-x1") {
+		t.Error("the sandbox was not deleted")
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +20,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrv1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -308,6 +314,145 @@ func TestCLIRun(t *testing.T) {
 	}
 	t.Logf("%s", f.Message)
 	assertNamespaceGoes(t, ns)
+}
+
+// `taskgate dry-run --run --image --source` with real build inputs: an
+// image pushed to the registry in the test (its labels name the commit
+// and version it was built from) and a git checkout of the project. The
+// Task fetches the manifest from the registry, hashes it against
+// IMAGE_DIGEST and compares the image's labels with the checkout's HEAD
+// and VERSION: it reports SUCCESS only when both inputs are the real
+// ones, and FAILURE for an image of another commit or a digest the
+// registry does not serve for the tag.
+func TestCLIRunRealInputs(t *testing.T) {
+	ctx := context.Background()
+	// the pods reach the host at the bridge address, not at 127.0.0.1
+	registry := forward(t, localcp.NodeIP, cp.Registry)
+	version := fmt.Sprintf("1.%d", time.Now().UnixNano()%100000)
+	checkout := t.TempDir()
+	git := func(args ...string) string {
+		out, err := exec.Command("git", append([]string{"-C", checkout, "-c", "user.email=e2e@taskgate.dev", "-c", "user.name=e2e", "-c", "commit.gpgsign=false"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q", "-b", "main")
+	os.WriteFile(filepath.Join(checkout, "VERSION"), []byte(version), 0o644)
+	os.WriteFile(filepath.Join(checkout, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644)
+	git("add", ".")
+	git("commit", "-q", "-m", "the partner's test project")
+	commit := git("rev-parse", "HEAD")
+
+	push := func(tag, vcsRef string) string {
+		img, err := localcp.BusyboxImage([]string{"/bin/true"}, "65532")
+		if err == nil {
+			img, err = withLabels(img, map[string]string{"vcs-ref": vcsRef, "version": version})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := name.NewTag(registry+"/e2e/app:"+tag, name.Insecure)
+		if err == nil {
+			err = remote.Write(ref, img, remote.WithContext(ctx))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := img.Digest()
+		return d.String()
+	}
+	built := push("v1", commit)
+	push("other", strings.Repeat("0", 40))
+
+	const rel = "partners/image-source-check/0.1/image-source-check.yaml"
+	files := map[string]string{
+		rel: strings.NewReplacer("BUSYBOX_ROOT", busyboxRoot, "BUSYBOX", busybox).Replace(readFile(t, "testdata/run/image-source-check.yaml")),
+		// what production asks for: the registry opened for this Task alone
+		".taskgate.yaml": fmt.Sprintf("sandbox:\n  egress:\n    - {task: image-source-check, cidr: %s/32, ports: [%s]}\n", localcp.NodeIP, registry[strings.LastIndex(registry, ":")+1:]),
+	}
+	for _, p := range []string{"pipelines/mini-build/mini-build.yaml", "pipelines/mini-build-oci-ta/mini-build-oci-ta.yaml"} {
+		files[p] = readFile(t, filepath.Join("../examples/catalog", p))
+	}
+	dir := testrepo.New(t, files)
+
+	for _, tc := range []struct {
+		image, result, note string
+	}{
+		{registry + "/e2e/app:v1", "SUCCESS", built + " is what the registry serves, built from " + commit + " (version " + version + ")"},
+		{registry + "/e2e/app:other", "FAILURE", "the image was built from " + strings.Repeat("0", 40) + ", the checkout is at " + commit},
+		{registry + "/e2e/app:other@" + built, "FAILURE", "is sha256:"},
+	} {
+		t.Run(tc.result+" "+tc.image[strings.LastIndex(tc.image, "/")+1:], func(t *testing.T) {
+			text, code := taskgateCLI(t, "dry-run", dir, "--kubeconfig", cp.Kubeconfig, "--run", "--timeout", "3m", "--format", "json",
+				"--image", tc.image, "--source", checkout)
+			var rep struct{ Findings []check.Finding }
+			if err := json.Unmarshal([]byte(text), &rep); err != nil || code != 0 || len(rep.Findings) != 1 {
+				t.Fatalf("exit %d, %v\n%s", code, err, text)
+			}
+			f := rep.Findings[0]
+			t.Logf("%s", f.Message)
+			for _, want := range []string{"the Task succeeded", "as image-url, image-digest", "files) in workspace source",
+				`\"result\":\"` + tc.result + `\"`, tc.note} {
+				if f.Rule != cluster.RuleRun || f.Severity != check.Info || !strings.Contains(f.Message, want) {
+					t.Errorf("want %q in %s", want, f)
+				}
+			}
+			if ns := regexp.MustCompile(`taskgate-sandbox-[a-z0-9]+`).FindString(f.Message); ns != "" {
+				assertNamespaceGoes(t, ns)
+			} else {
+				t.Errorf("no sandbox namespace in %q", f.Message)
+			}
+		})
+	}
+}
+
+// forward serves addr's TCP port on host (a free port), for the test's life.
+func forward(t *testing.T, host, addr string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer in.Close()
+				out, err := net.Dial("tcp", addr)
+				if err != nil {
+					return
+				}
+				defer out.Close()
+				go io.Copy(out, in)
+				io.Copy(in, out)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+func withLabels(img ggcrv1.Image, labels map[string]string) (ggcrv1.Image, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.Config.Labels = labels
+	return mutate.ConfigFile(img, cf)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
 
 // exampleCatalog copies examples/catalog with the step image replaced by

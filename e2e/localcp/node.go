@@ -26,6 +26,10 @@ const (
 	nodeToken  = "taskgate-e2e-node"
 )
 
+// NodeIP is the host's address on the pod bridge: what a pod reaches a
+// server of the test at (127.0.0.1 is the pod's own).
+const NodeIP = nodeIP
+
 // The Debian programs the node runs (packages containerd, runc,
 // containernetworking-plugins); containerd finds runc and its shim on
 // PATH.

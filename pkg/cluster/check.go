@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
@@ -371,8 +372,14 @@ func RunFindings(f *manifest.File, res *RunResult, err error, opts RunOptions) [
 		return []check.Finding{at(resultsPath(f), "keep TEST_OUTPUT to the verdict and its counts, well under 4096 bytes; write details to the step's log",
 			"%s but its TEST_OUTPUT is %d bytes, over Tekton's default limit of %d bytes for results", summary, len(raw), maxResult)}
 	}
-	if _, err := testoutput.Parse(raw); err != nil {
+	to, err := testoutput.Parse(raw)
+	if err != nil {
 		return []check.Finding{at("spec.results[TEST_OUTPUT]", helpTO, "%s but its TEST_OUTPUT is not valid (%v): %q", summary, err, clip(raw))}
+	}
+	if cred := withheld(f.Task); to.Result == "ERROR" && cred != "" {
+		// FAILURE is a verdict on the inputs; ERROR says the check could not judge them
+		return []check.Finding{at("spec.results[TEST_OUTPUT]", "when a credential is missing, exit 0 and report SKIPPED (with a note saying which), as the build pipelines expect of a check",
+			"%s but reported ERROR without its credentials (the sandbox gives it no %s): %q", summary, cred, clip(raw))}
 	}
 	return []check.Finding{{Rule: RuleRun, Severity: check.Info, File: f.Path, Line: 1, Column: 1,
 		Message: fmt.Sprintf("%s; TEST_OUTPUT: %q", summary, clip(raw)), Help: helpPassed}}
@@ -387,6 +394,21 @@ const maxResult = 4096
 // exceed the termination message (github.com/tektoncd/pipeline
 // pkg/termination).
 const resultsTooLarge = "Termination message is above max allowed size"
+
+// withheld names a credential the sandbox does not give the Task: a
+// secret it reads, or an optional workspace (where the build pipelines
+// bind credentials); "" when it asks for none.
+func withheld(t *v1.Task) string {
+	if _, what := integration.Credential(t); what != "" {
+		return what
+	}
+	for _, w := range t.Spec.Workspaces {
+		if w.Optional {
+			return "optional workspace " + w.Name
+		}
+	}
+	return ""
+}
 
 // resultsPath is where a results finding goes: TEST_OUTPUT when declared.
 func resultsPath(f *manifest.File) string {

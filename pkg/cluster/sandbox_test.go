@@ -269,6 +269,9 @@ func TestRunFindings(t *testing.T) {
 		{"negative count", ok(`{"result":"FAILURE","timestamp":"2026-01-01T00:00:00Z","successes":0,"failures":-2,"warnings":0}`), nil, at{"hello.yaml", 15, 7, check.Error, "failures -2 is negative"}},
 		// a cluster reading results from sidecar logs may take more than a termination message holds
 		{"over 4096 bytes", ok(`{"result":"SUCCESS","timestamp":"2026-01-01T00:00:00Z","successes":1,"failures":0,"warnings":0,"note":"` + strings.Repeat("x", 4096) + `"}`), nil, at{"hello.yaml", 15, 7, check.Error, "over Tekton's default limit of 4096 bytes"}},
+		// checkTask's optional workspace creds is not bound in the sandbox
+		{"ERROR without credentials", ok(`{"result":"ERROR","timestamp":"2026-01-01T00:00:00Z","successes":0,"failures":0,"warnings":0,"note":"no token"}`), nil, at{"hello.yaml", 15, 7, check.Error, "reported ERROR without its credentials (the sandbox gives it no optional workspace creds)"}},
+		{"FAILURE is a verdict", ok(`{"result":"FAILURE","timestamp":"2026-01-01T00:00:00Z","successes":0,"failures":2,"warnings":0}`), nil, at{"hello.yaml", 1, 1, check.Info, "FAILURE"}},
 		{"no TEST_OUTPUT", &RunResult{Done: true, Succeeded: true, TaskRuns: []TaskRunResult{{Succeeded: true, Results: map[string]string{}}}}, nil, at{"hello.yaml", 15, 7, check.Error, "no TEST_OUTPUT"}},
 		{"restricted rejects a step", &RunResult{Done: true, TaskRuns: []TaskRunResult{{Reason: "PodCreationFailed", Message: psa}}}, nil, at{"hello.yaml", 17, 7, check.Error, "allowPrivilegeEscalation"}},
 		{"unnamed step fails", &RunResult{Done: true, TaskRuns: []TaskRunResult{{Reason: "Failed", Message: `"step-unnamed-1" exited with code 1`}}}, nil, at{"hello.yaml", 20, 7, check.Error, "exited with code 1"}},

@@ -162,7 +162,7 @@ func testOutputFindings(m *manifest.File, t *v1.Task, what string, stepText func
 				Message: fmt.Sprintf("%s: %s results are %s", st.Script[loc[0]:loc[1]], testOutput, strings.Join(resultValues, ", "))})
 		}
 	}
-	if at, cred := credential(t); cred != "" && !regexp.MustCompile(`\bSKIPPED\b`).MatchString(all) {
+	if at, cred := Credential(t); cred != "" && !regexp.MustCompile(`\bSKIPPED\b`).MatchString(all) {
 		out = append(out, check.At(m, at, "the Task reads credentials (%s) but no script reports %s SKIPPED when they are missing", cred, testOutput).
 			WithHelp("when the secret is absent, write {\"result\":\"SKIPPED\",...} to $(results.TEST_OUTPUT.path) and exit 0: the build must not fail for a partner's missing credentials"))
 	}
@@ -195,9 +195,9 @@ func stepText(st v1.Step, action *v1beta1.StepAction) string {
 	return strings.Join(parts, "\n")
 }
 
-// credential finds the first secret the Task reads: a secret volume or an
+// Credential finds the first secret the Task reads: a secret volume or an
 // env from a secret.
-func credential(t *v1.Task) (path, what string) {
+func Credential(t *v1.Task) (path, what string) {
 	for i, v := range t.Spec.Volumes {
 		if v.Secret != nil {
 			return "spec.volumes[" + strconv.Itoa(i) + "]", "secret volume " + v.Name

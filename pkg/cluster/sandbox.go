@@ -152,8 +152,37 @@ func (c *Client) Sandbox(ctx context.Context, egress ...config.Egress) (string, 
 			return "", nil, errors2(fmt.Errorf("setting up sandbox %s: %w", name, err), cleanup())
 		}
 	}
+	if err := c.quotaInEffect(ctx, name); err != nil {
+		return "", nil, errors2(err, cleanup())
+	}
 	return name, cleanup, nil
 }
+
+// quotaInEffect waits until the controller manager has computed the
+// sandbox quota's usage. Before that the API server's quota admission may
+// not see the new quota yet (it caches a namespace's empty quota list for
+// 30 s), and a pod over it would be admitted: seen on a loaded node.
+func (c *Client) quotaInEffect(ctx context.Context, ns string) error {
+	gvr, _ := Resource(schema.FromAPIVersionAndKind("v1", "ResourceQuota"))
+	ctx, cancel := context.WithTimeout(ctx, quotaWait)
+	defer cancel()
+	for {
+		u, err := c.dyn.Resource(gvr).Namespace(ns).Get(ctx, "taskgate-sandbox", metav1.GetOptions{})
+		if err == nil {
+			if hard, _, _ := unstructured.NestedMap(u.Object, "status", "hard"); len(hard) > 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the quota of sandbox %s was not in effect after %s (the cluster's controller manager computes it): not running a Task without it", ns, quotaWait)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// quotaWait bounds quotaInEffect.
+var quotaWait = 30 * time.Second
 
 // DenyAll is the sandbox's NetworkPolicy: every pod of the namespace,
 // both directions, no rule that allows anything.

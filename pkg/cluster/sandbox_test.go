@@ -90,6 +90,13 @@ func fakeCluster(t *testing.T) (*Client, *dynfake.FakeDynamicClient) {
 		}
 		return false, nil, nil
 	})
+	// what the controller manager does: compute the quota's status
+	dyn.PrependReactor("create", "resourcequotas", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		u := a.(k8stesting.CreateAction).GetObject().(*unstructured.Unstructured)
+		hard, _, _ := unstructured.NestedMap(u.Object, "spec", "hard")
+		unstructured.SetNestedMap(u.Object, hard, "status", "hard")
+		return false, nil, nil
+	})
 	return NewForDynamic(dyn, "default"), dyn
 }
 
@@ -320,5 +327,24 @@ func TestSandboxEgress(t *testing.T) {
 		len(e) != 1 || len(e[0].To) != 1 || e[0].To[0].IPBlock == nil || e[0].To[0].IPBlock.CIDR != "203.0.113.0/24" ||
 		len(e[0].Ports) != 1 || e[0].Ports[0].Port.IntValue() != 443 || *e[0].Ports[0].Protocol != corev1.ProtocolTCP {
 		t.Errorf("egress policy: %+v", pol.Spec)
+	}
+}
+
+// Without a computed quota (no controller manager) no Task runs: the
+// sandbox fails closed and is deleted.
+func TestSandboxWaitsForItsQuota(t *testing.T) {
+	wait := quotaWait
+	defer func() { quotaWait = wait }()
+	quotaWait = 500 * time.Millisecond
+	c, dyn := fakeCluster(t)
+	dyn.PrependReactor("create", "resourcequotas", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, a.(k8stesting.CreateAction).GetObject(), nil // never stored, never computed
+	})
+	_, _, err := c.Sandbox(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "was not in effect") {
+		t.Fatalf("Sandbox: %v", err)
+	}
+	if !deleted(dyn, "taskgate-sandbox-x1") {
+		t.Error("the sandbox was not deleted")
 	}
 }

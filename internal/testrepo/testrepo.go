@@ -1,6 +1,7 @@
 // Package testrepo gives tests what they share: catalog repositories
-// written into a temporary directory, and the real corpus beside the
-// project (../shared/corpus, or $TASKGATE_CORPUS).
+// written into a temporary directory, the repository's own test corpus
+// (testdata/), and the real corpus beside the project (../shared/corpus,
+// or $TASKGATE_CORPUS) for the extra sweep `make corpus` runs.
 package testrepo
 
 import (
@@ -32,19 +33,38 @@ func New(tb testing.TB, files map[string]string) string {
 	return root
 }
 
-// Corpus returns a path inside the shared corpus, skipping the test when
-// the corpus is not on this machine.
-func Corpus(tb testing.TB, rel ...string) string {
+// Testdata returns a path inside the repository's own test corpus
+// (testdata/ at the module root: hand-made build pipelines, Tasks and
+// partner submissions in the shapes of the real ones), failing the test
+// when it is not there. Every test can rely on it: it ships with the code.
+func Testdata(tb testing.TB, rel ...string) string {
 	tb.Helper()
-	dir, err := CorpusPath(rel...)
+	root, err := moduleRoot()
 	if err != nil {
-		tb.Skipf("corpus not available: %v", err)
+		tb.Fatalf("testdata: no taskgate module above the test: %v", err)
+	}
+	dir := filepath.Join(append([]string{root, "testdata"}, rel...)...)
+	if _, err := os.Stat(dir); err != nil {
+		tb.Fatalf("testdata: %v", err)
 	}
 	return dir
 }
 
-// CorpusPath is Corpus for what must run without the corpus too (fuzz
-// seeds): an error says it is absent.
+// Corpus returns a path inside the real corpus (../shared/corpus beside
+// the project, or $TASKGATE_CORPUS). Only the extra sweep over it (files
+// built with -tags corpus, run by `make corpus`) calls it, and there an
+// absent corpus fails the test: the sweep never passes by skipping.
+func Corpus(tb testing.TB, rel ...string) string {
+	tb.Helper()
+	dir, err := CorpusPath(rel...)
+	if err != nil {
+		tb.Fatalf("the real corpus is required here (make corpus; set TASKGATE_CORPUS or put it at ../shared/corpus): %v", err)
+	}
+	return dir
+}
+
+// CorpusPath is where the real corpus (or a path inside it) is, or an
+// error saying it is absent.
 func CorpusPath(rel ...string) (string, error) {
 	base := os.Getenv("TASKGATE_CORPUS")
 	if base == "" {

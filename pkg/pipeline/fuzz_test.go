@@ -18,12 +18,12 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("apiVersion: tekton.dev/v1\nkind: Pipeline\nmetadata: {name: p}\nspec:\n  tasks:\n    - name: build\n      taskRef: {name: t, version: \"0.1\"}\n"), seedTask)
 	f.Add([]byte("kind: Pipeline\n"), []byte(""))
 	f.Add([]byte("a: &a [*a]\n"), []byte("!!binary x"))
-	if dir, err := testrepo.CorpusPath("build-definitions", "pipelines"); err == nil {
-		for _, name := range []string{"docker-build", "docker-build-oci-ta", "fbc-builder"} {
-			if data, err := os.ReadFile(filepath.Join(dir, name, name+".yaml")); err == nil {
-				f.Add(data, seedTask)
-			}
+	for _, name := range []string{"docker-build", "docker-build-oci-ta", "template-build"} {
+		data, err := os.ReadFile(filepath.Join(testrepo.Testdata(f, "build-definitions", "pipelines"), name, name+".yaml"))
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(data, seedTask)
 	}
 	check := manifest.Parse("image-check.yaml", seedTask, manifest.DefaultLimits).Task
 	if check == nil {

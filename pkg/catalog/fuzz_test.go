@@ -9,12 +9,9 @@ import (
 	"taskgate.dev/taskgate/internal/testrepo"
 )
 
-// corpusOwners are the real OWNERS files of the corpus, when it is here.
-func corpusOwners() [][]byte {
-	dir, err := testrepo.CorpusPath("build-definitions")
-	if err != nil {
-		return nil
-	}
+// seedOwners are the OWNERS files of the repository's test corpus.
+func seedOwners(tb testing.TB) [][]byte {
+	dir := testrepo.Testdata(tb, "build-definitions")
 	var out [][]byte
 	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && d.Name() == "OWNERS" {
@@ -30,7 +27,7 @@ func corpusOwners() [][]byte {
 // FuzzParseOwners: an OWNERS file never crashes the parser, and a parsed
 // one holds exactly what its YAML says.
 func FuzzParseOwners(f *testing.F) {
-	for _, s := range corpusOwners() {
+	for _, s := range seedOwners(f) {
 		f.Add(s)
 	}
 	f.Add([]byte("approvers:\n  - alice\nreviewers:\n  - bob\n"))

@@ -25,12 +25,10 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: &a [" + strings.Repeat("x, ", 500) + "x]\nb: [" + strings.Repeat("*a, ", 400) + "*a]\n"))
 	f.Add([]byte("a: " + strings.Repeat("[", 65) + strings.Repeat("]", 65) + "\n"))
 	f.Add([]byte("apiVersion: tekton.dev/v1\nkind: Task\nmetadata: {name: t}\nspec: {steps: [{image: x, script: !!binary ZWNobwo=, args: [!x y, yes, !!int \"1\"]}]}\n"))
-	if dir, err := testrepo.CorpusPath("build-definitions", "task"); err == nil {
-		seeds, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*.yaml"))
-		for _, s := range seeds[:min(len(seeds), 60)] {
-			if data, err := os.ReadFile(s); err == nil {
-				f.Add(data)
-			}
+	seeds, _ := filepath.Glob(filepath.Join(testrepo.Testdata(f, "build-definitions", "task"), "*", "*", "*.yaml"))
+	for _, s := range seeds {
+		if data, err := os.ReadFile(s); err == nil {
+			f.Add(data)
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -84,23 +84,21 @@ func FuzzScript(f *testing.F) {
 		f.Add(s, byte(0))
 		f.Add(s, byte(1))
 	}
-	if dir, err := testrepo.CorpusPath("build-definitions", "task"); err == nil {
-		n := 0
-		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") || n >= 40 {
-				return nil
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return nil
-			}
-			for _, sc := range script.Scripts(manifest.Parse(p, data, manifest.DefaultLimits)) {
-				f.Add(sc.Text, byte(n%3))
-				n++
-			}
+	n := 0
+	filepath.WalkDir(testrepo.Testdata(f, "build-definitions"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
 			return nil
-		})
-	}
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		for _, sc := range script.Scripts(manifest.Parse(p, data, manifest.DefaultLimits)) {
+			f.Add(sc.Text, byte(n%3))
+			n++
+		}
+		return nil
+	})
 	checks := []*check.Check{script.Syntax, script.ParamInjection}
 	checks = append(checks, secret.Checks...)
 	checks = append(checks, security.Checks...)

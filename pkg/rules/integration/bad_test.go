@@ -9,11 +9,10 @@ import (
 	"taskgate.dev/taskgate/pkg/check"
 )
 
-const fixturePipelines = "testdata/contract/pipelines"
-
 // Hand-made Tasks that do not fit, each failing with its rule on its line,
-// against the hand-made pipelines (no corpus needed).
+// against the hand-made pipelines.
 func TestTasksThatDoNotFit(t *testing.T) {
+	fixturePipelines := mini(t, "pipelines")
 	const img = "registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8"
 	head := func(ann string) string {
 		return "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: partner-scan\n" + ann + "spec:\n"
@@ -30,8 +29,8 @@ func TestTasksThatDoNotFit(t *testing.T) {
 			head("") + "  params:\n  - name: image-url\n  - name: license-server\n  results:\n  - name: TEST_OUTPUT\n" + step + writes,
 			UnboundParam, 8, `required param "license-server" (no default) cannot be bound in all 2 build pipelines`},
 		{"a workspace only source pipelines provide, targeting a trusted-artifacts pipeline",
-			head("  annotations:\n    taskgate.dev/pipelines: mini-build-oci-ta\n") + "  params:\n  - name: image-url\n  workspaces:\n  - name: source\n  results:\n  - name: TEST_OUTPUT\n" + step + writes,
-			Workspace, 11, `workspace "source" (not optional) cannot be provided by mini-build-oci-ta`},
+			head("  annotations:\n    taskgate.dev/pipelines: docker-build-oci-ta\n") + "  params:\n  - name: image-url\n  workspaces:\n  - name: source\n  results:\n  - name: TEST_OUTPUT\n" + step + writes,
+			Workspace, 11, `workspace "source" (not optional) cannot be provided by docker-build-oci-ta`},
 		{"a check that never writes TEST_OUTPUT",
 			head("") + "  params:\n  - name: image-url\n  results:\n  - name: TEST_OUTPUT\n" + step + "      echo scanned\n",
 			TestOutput, 9, "declares TEST_OUTPUT but no step writes $(results.TEST_OUTPUT.path)"},

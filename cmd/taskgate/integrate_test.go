@@ -12,30 +12,31 @@ import (
 	"taskgate.dev/taskgate/pkg/pipeline"
 )
 
+// buildDefinitions is a path in the hand-made build-definitions of testdata/.
 func buildDefinitions(t *testing.T, rel string) string {
-	return testrepo.Corpus(t, "build-definitions", rel)
+	return testrepo.Testdata(t, "build-definitions", rel)
 }
 
 func TestIntegrate(t *testing.T) {
 	pipes := buildDefinitions(t, "")
-	// a repository holding the corpus' example partner Task
+	// a repository holding its merged partner Task
 	repo := t.TempDir()
-	src := filepath.Join(pipes, "partners", "example-hello-world", "0.1", "example-hello-world.yaml")
+	src := filepath.Join(pipes, "partners", "hello-summary", "0.1", "hello-summary.yaml")
 	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(repo, "partners", "example-hello-world", "0.1")
+	dst := filepath.Join(repo, "partners", "hello-summary", "0.1")
 	os.MkdirAll(dst, 0o755)
-	os.WriteFile(filepath.Join(dst, "example-hello-world.yaml"), data, 0o644)
+	os.WriteFile(filepath.Join(dst, "hello-summary.yaml"), data, 0o644)
 
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"integrate", repo, "--pipelines", pipes, "--out", out}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d: %s %s", code, stdout.String(), stderr.String())
 	}
-	written, _ := filepath.Glob(filepath.Join(out, "partners", "example-hello-world", "0.1", "*", "pipeline.yaml"))
-	if len(written) < 5 || strings.Count(stdout.String(), "fits ") != len(written) {
+	written, _ := filepath.Glob(filepath.Join(out, "partners", "hello-summary", "0.1", "*", "pipeline.yaml"))
+	if len(written) != 2 || strings.Count(stdout.String(), "fits ") != len(written) {
 		t.Fatalf("wrote %d pipelines: %s", len(written), stdout.String())
 	}
 	for _, p := range written {
@@ -57,13 +58,13 @@ func TestIntegrate(t *testing.T) {
 		}
 	}
 
-	// icr-scan fits nowhere: exit 1, nothing written, the reasons printed
+	// license-scan fits nowhere: exit 1, nothing written, the reasons printed
 	out = t.TempDir()
 	stdout.Reset()
-	if code := run([]string{"integrate", buildDefinitions(t, "_pull-requests/pr-408"), "--pipelines", pipes, "--out", out}, &stdout, &stderr); code != exitFindings {
+	if code := run([]string{"integrate", buildDefinitions(t, "_pull-requests/pr-1"), "--pipelines", pipes, "--out", out}, &stdout, &stderr); code != exitFindings {
 		t.Fatalf("exit %d", code)
 	}
-	if !strings.Contains(stdout.String(), "param iCR-License unbound") {
+	if !strings.Contains(stdout.String(), "param LICENSE unbound") {
 		t.Errorf("%s", stdout.String())
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
@@ -83,7 +84,7 @@ func TestIntegrate(t *testing.T) {
 // an older submission that fits nothing cannot fail someone else's PR.
 func TestIntegrateChangedFrom(t *testing.T) {
 	pipes := buildDefinitions(t, "")
-	example, err := os.ReadFile(filepath.Join(pipes, "partners", "example-hello-world", "0.1", "example-hello-world.yaml"))
+	example, err := os.ReadFile(filepath.Join(pipes, "partners", "hello-summary", "0.1", "hello-summary.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,17 +92,17 @@ func TestIntegrateChangedFrom(t *testing.T) {
 	git(t, repo, "init", "-q", "-b", "main")
 	git(t, repo, "add", "-A")
 	git(t, repo, "commit", "-qm", "base")
-	dst := filepath.Join(repo, "partners", "example-hello-world", "0.1")
+	dst := filepath.Join(repo, "partners", "hello-summary", "0.1")
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dst, "example-hello-world.yaml"), example, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dst, "hello-summary.yaml"), example, 0o644); err != nil {
 		t.Fatal(err)
 	}
 
 	out := t.TempDir()
 	code, stdout, stderr := runCLI("integrate", repo, "--pipelines", pipes, "--changed-from", "main", "--out", out)
-	if code != exitOK || strings.Contains(stdout, "partners/demo") || !strings.Contains(stdout, "partners/example-hello-world/0.1: fits docker-build") {
+	if code != exitOK || strings.Contains(stdout, "partners/demo") || !strings.Contains(stdout, "partners/hello-summary/0.1: fits docker-build") {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 	// without it the unrelated demo Task, which binds nowhere, fails the run

@@ -118,11 +118,7 @@ func TestEveryFormatRenders(t *testing.T) {
 // A clean submission's text report fits on one screen, its integration
 // summary included: the hand-made pipelines here, and the 12 real ones.
 func TestCleanSubmissionFitsOnOneScreen(t *testing.T) {
-	dirs := []string{"../../pkg/rules/integration/testdata/contract/pipelines"}
-	if _, err := os.Stat(filepath.Join("..", "..", "..", "shared", "corpus")); err == nil {
-		dirs = append(dirs, testrepo.Corpus(t, "build-definitions", "pipelines"))
-	}
-	for _, dir := range dirs {
+	for _, dir := range []string{"../../examples/catalog/pipelines", testrepo.Testdata(t, "build-definitions", "pipelines")} {
 		code, out, errOut := runCLI("validate", "../../examples/catalog", "--pipelines", dir)
 		if code != exitOK {
 			t.Fatalf("%s: exit %d\n%s%s", dir, code, out, errOut)

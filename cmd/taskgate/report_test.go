@@ -15,20 +15,20 @@ import (
 // The validation Pipeline's two halves: validate writes text to the log
 // and json + markdown for the report step, which posts them.
 func TestValidateThenReport(t *testing.T) {
-	pr408 := buildDefinitions(t, "_pull-requests/pr-408")
+	prFiles := buildDefinitions(t, "_pull-requests/pr-1")
 	pipes := buildDefinitions(t, "")
 	out := t.TempDir()
 	jsonFile, mdFile := filepath.Join(out, "report.json"), filepath.Join(out, "comment.md")
-	code, text, errOut := runCLI("validate", pr408, "--pipelines", pipes, "--also", "json="+jsonFile, "--also", "markdown="+mdFile)
+	code, text, errOut := runCLI("validate", prFiles, "--pipelines", pipes, "--also", "json="+jsonFile, "--also", "markdown="+mdFile)
 	if code != exitFindings {
 		t.Fatalf("validate: exit %d, want %d\n%s%s", code, exitFindings, text, errOut)
 	}
-	if !strings.Contains(text, "partners/icr-scan/0.1/icr-scan.yaml:55:30: error script/param-injection:") {
+	if !strings.Contains(text, "partners/license-scan/0.1/license-scan.yaml:33:25: error script/param-injection:") {
 		t.Errorf("the log must name file:line of each failing check:\n%s", text)
 	}
 	// --also gives what --format gives
 	for format, file := range map[string]string{"json": jsonFile, "markdown": mdFile} {
-		_, want, _ := runCLI("validate", pr408, "--pipelines", pipes, "--format", format)
+		_, want, _ := runCLI("validate", prFiles, "--pipelines", pipes, "--format", format)
 		if got, _ := os.ReadFile(file); string(got) != want {
 			t.Errorf("--also %s=FILE differs from --format %s", format, format)
 		}
@@ -56,7 +56,7 @@ func TestValidateThenReport(t *testing.T) {
 	if len(gh.Runs) != 1 || len(gh.Runs[0].Annotations) != annotated || gh.Runs[0].Conclusion != "failure" {
 		t.Fatalf("want one failing check run with %d annotations: %+v", annotated, gh.Runs)
 	}
-	if a := gh.Runs[0].Annotations[0]; a["path"] != "partners/icr-scan/0.1/icr-scan.yaml" || a["start_line"] == nil {
+	if a := gh.Runs[0].Annotations[0]; a["path"] != "partners/license-scan/0.1/license-scan.yaml" || a["start_line"] == nil {
 		t.Errorf("annotation %v: want the submission file and its line", a)
 	}
 	if !strings.Contains(stdout, "comment created: https://github.com/acme/catalog/pull/1#issuecomment-") {

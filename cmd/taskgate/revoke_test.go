@@ -9,7 +9,7 @@ import (
 )
 
 func TestRevokeThenValidateDeletion(t *testing.T) {
-	corpus := testrepo.Corpus(t, "build-definitions")
+	corpus := testrepo.Testdata(t, "build-definitions")
 	root := t.TempDir()
 	copyFile := func(from, to string) {
 		data, err := os.ReadFile(filepath.Join(corpus, from))
@@ -33,7 +33,7 @@ func TestRevokeThenValidateDeletion(t *testing.T) {
 
 	// referenced: propose the deprecation, then apply it
 	code, out, errOut := runCLI("revoke", "git-clone/0.2", root, "--expires-on", "2027-01-31T00:00:00Z")
-	if code != exitOK || !strings.Contains(out, "pipelines/docker-build/docker-build.yaml:134:13: taskRef {name: git-clone, version: \"0.2\"}") ||
+	if code != exitOK || !strings.Contains(out, "pipelines/docker-build/docker-build.yaml:51:21: taskRef {name: git-clone, version: \"0.2\"}") ||
 		!strings.Contains(out, "+    build.appstudio.redhat.com/expires-on: \"2027-01-31T00:00:00Z\"") ||
 		!strings.Contains(out, "Please use git-clone 0.3 instead.") {
 		t.Fatalf("revoke proposal: exit %d\n%s%s", code, out, errOut)
@@ -66,7 +66,7 @@ func TestRevokeThenValidateDeletion(t *testing.T) {
 	git(t, root, "commit", "-q", "-am", "deprecate")
 	git(t, root, "rm", "-r", "-q", "task/git-clone/0.2")
 	code, out, _ = runCLI("validate", root, "--changed-from", "HEAD")
-	if code != exitFindings || !strings.Contains(out, "pipelines/docker-build/docker-build.yaml:134:13: error revoke/still-referenced:") {
+	if code != exitFindings || !strings.Contains(out, "pipelines/docker-build/docker-build.yaml:51:21: error revoke/still-referenced:") {
 		t.Errorf("validate of the deletion: exit %d\n%s", code, out)
 	}
 }

@@ -199,7 +199,7 @@ func TestMarkdownCorpus(t *testing.T) {
 }
 
 func TestMarkdownOneRealSubmission(t *testing.T) {
-	res := validate(t, corpus(t, "build-definitions/_pull-requests/pr-408"))
+	res := validate(t, corpus(t, "build-definitions/_pull-requests/pr-1"))
 	src := render(t, "markdown", res)
 	title := "## ✅ taskgate: passed"
 	if res.Count(check.Error) > 0 {

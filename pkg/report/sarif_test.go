@@ -22,9 +22,9 @@ import (
 	_ "taskgate.dev/taskgate/pkg/rules"
 )
 
-// corpus returns a directory of /work/shared/corpus, found from this
-// file's directory (the checkout sits next to shared/).
-func corpus(t *testing.T, rel string) string { return testrepo.Corpus(t, rel) }
+// corpus returns a directory of the repository's own test corpus
+// (testdata/: hand-made build-definitions, partner submissions).
+func corpus(t *testing.T, rel string) string { return testrepo.Testdata(t, rel) }
 
 // validate runs every registered check on a repository, as `taskgate validate` does.
 func validate(t *testing.T, root string) *check.Result {
@@ -53,8 +53,9 @@ var buildDefs struct {
 	res  *check.Result
 }
 
-// buildDefinitions is the result over the build-definitions corpus (63
-// submissions), computed once: running every check on it takes seconds.
+// buildDefinitions is the result over testdata's build-definitions (its
+// pipelines' Tasks and a partner Task: 14 submissions, findings of most
+// rules), computed once.
 func buildDefinitions(t *testing.T) *check.Result {
 	t.Helper()
 	dir := corpus(t, "build-definitions")
@@ -251,7 +252,7 @@ func TestSARIFCorpus(t *testing.T) {
 		t.Error("two renderings of the same result differ")
 	}
 	// Deterministic across runs of the (parallel) driver too.
-	pr := corpus(t, "build-definitions/_pull-requests/pr-408")
+	pr := corpus(t, "build-definitions/_pull-requests/pr-1")
 	if a, b := render(t, "sarif", validate(t, pr)), render(t, "sarif", validate(t, pr)); a != b {
 		t.Error("two runs over the same submission render different SARIF")
 	}
@@ -332,7 +333,7 @@ func result(log map[string]any) map[string]any {
 // fullDescription, the tool's version, and partialFingerprints that stay
 // the same when the finding's lines move (GitHub matches alerts by them).
 func TestSARIFFingerprintsSurviveLineMoves(t *testing.T) {
-	src := corpus(t, "build-definitions/_pull-requests/pr-408")
+	src := corpus(t, "build-definitions/_pull-requests/pr-1")
 	moved := t.TempDir()
 	var taskFile string
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {

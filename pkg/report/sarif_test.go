@@ -414,7 +414,7 @@ func TestSARIFFingerprintsSurviveLineMoves(t *testing.T) {
 	}
 	b, a := prints(before), prints(after)
 	if len(before.Runs[0].Results) == 0 {
-		t.Fatal("pr-408 gives no findings: nothing to compare")
+		t.Fatal("the partner PR gives no findings: nothing to compare")
 	}
 	for fp, n := range b {
 		if n != 1 {

@@ -6,8 +6,9 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
+
+	"taskgate.dev/taskgate/internal/testrepo"
 
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
@@ -15,7 +16,8 @@ import (
 	_ "taskgate.dev/taskgate/pkg/rules"
 )
 
-// corpusDir is ../shared/corpus beside the project's root.
+// corpusDir is the real corpus, ../shared/corpus beside the project's
+// root: the benchmarks and the sweep (-tags corpus) need it.
 func corpusDir(tb testing.TB) string { return testrepo.Corpus(tb) }
 
 func mustOpen(tb testing.TB, dir string) *catalog.Repo {
@@ -50,54 +52,67 @@ func everyYAML(tb testing.TB, repo *catalog.Repo) []*catalog.Submission {
 	return subs
 }
 
-func TestEveryCorpusFile(t *testing.T) {
-	corpus := corpusDir(t)
+// Every rule runs on every submission and every YAML file of
+// testdata/build-definitions without crashing, each finding placed and
+// actionable.
+func TestEveryTestdataFile(t *testing.T) {
+	everyFile(t, testrepo.Testdata(t, "build-definitions"), 14, 20)
+}
+
+// everyFile runs every rule on the submissions of the repository at root
+// and on each of its YAML files alone, and checks each finding; it wants
+// at least subs submissions and files YAML files.
+func everyFile(t *testing.T, root string, subs, files int) int {
+	repo := mustOpen(t, root)
+	discovered, err := repo.Discover()
+	if err != nil {
+		t.Fatal(err)
+	}
+	yamls := everyYAML(t, repo)
+	if len(discovered) < subs || len(yamls) < files {
+		t.Fatalf("%s: only %d submissions and %d YAML files", root, len(discovered), len(yamls))
+	}
 	total := 0
-	for _, name := range []string{"build-definitions", "tektoncd-catalog"} {
-		repo := mustOpen(t, filepath.Join(corpus, name))
-		discovered, err := repo.Discover()
-		if err != nil {
-			t.Fatal(err)
-		}
-		files := everyYAML(t, repo)
-		if len(discovered) < 60 || len(files) < 230 {
-			t.Fatalf("%s: only %d submissions and %d YAML files: is the corpus complete?", name, len(discovered), len(files))
-		}
-		for _, subs := range [][]*catalog.Submission{discovered, files} {
-			res := check.Run(subs, check.All(), nil)
-			for _, f := range res.Findings() {
-				total++
-				if f.File == "" || f.Line < 1 || f.Column < 1 || f.Rule == "" || f.Message == "" || f.Help == "" || f.Severity == 0 {
-					t.Errorf("finding without a place, rule, message or help: %+v", f)
-				}
-				if check.Lookup(f.Rule) == nil {
-					t.Errorf("finding of an unregistered rule: %+v", f)
-				}
-				if strings.Contains(f.Message, "crashed") {
-					t.Errorf("a check crashed: %+v", f)
-				}
-				if _, err := os.Stat(filepath.Join(repo.Root, f.File)); err != nil && !strings.Contains(f.Message, "expected") {
-					t.Errorf("finding points at a file that does not exist: %+v", f)
-				}
+	for _, subs := range [][]*catalog.Submission{discovered, yamls} {
+		res := check.Run(subs, check.All(), nil)
+		for _, f := range res.Findings() {
+			total++
+			if f.File == "" || f.Line < 1 || f.Column < 1 || f.Rule == "" || f.Message == "" || f.Help == "" || f.Severity == 0 {
+				t.Errorf("finding without a place, rule, message or help: %+v", f)
+			}
+			if check.Lookup(f.Rule) == nil {
+				t.Errorf("finding of an unregistered rule: %+v", f)
+			}
+			if strings.Contains(f.Message, "crashed") {
+				t.Errorf("a check crashed: %+v", f)
+			}
+			if _, err := os.Stat(filepath.Join(repo.Root, f.File)); err != nil && !strings.Contains(f.Message, "expected") {
+				t.Errorf("finding points at a file that does not exist: %+v", f)
 			}
 		}
 	}
-	t.Logf("%d findings over the corpus", total)
+	t.Logf("%s: %d findings", root, total)
+	return total
 }
 
-func TestExampleHelloWorldHasNoError(t *testing.T) {
-	repo := mustOpen(t, filepath.Join(corpusDir(t), "build-definitions"))
-	sub, err := repo.Submission("partners/example-hello-world/0.1")
+// A partner Task that does things right has no error.
+func TestGoodPartnerHasNoError(t *testing.T) {
+	noError(t, testrepo.Testdata(t, "build-definitions"), "partners/hello-summary/0.1")
+}
+
+func noError(t *testing.T, root, dir string) {
+	t.Helper()
+	sub, err := mustOpen(t, root).Submission(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sub.Manifest == nil || sub.Manifest.Task == nil {
-		t.Fatal("example-hello-world did not load")
+		t.Fatalf("%s did not load", dir)
 	}
 	res := check.Run([]*catalog.Submission{sub}, check.All(), nil)
 	for _, f := range res.Findings() {
 		if f.Severity == check.Error {
-			t.Errorf("error on the reference partner Task: %s", f)
+			t.Errorf("error on %s: %s", dir, f)
 		}
 	}
 }

@@ -1,5 +1,6 @@
 // Package ruletest is what the rule packages' tests share: a hand-made
-// Task as a submission, a real one from the corpus, and running one check.
+// Task as a submission, one of testdata/ or of the real corpus, and
+// running one check.
 package ruletest
 
 import (
@@ -31,10 +32,23 @@ func Sub(t testing.TB, task string) *catalog.Submission {
 	return s
 }
 
-// CorpusSub loads a real submission of the shared corpus.
+// TestdataSub loads a submission of the repository's own test corpus,
+// e.g. ("build-definitions", "partners/hello-summary/0.1").
+func TestdataSub(t testing.TB, repo, dir string) *catalog.Submission {
+	t.Helper()
+	return open(t, testrepo.Testdata(t, repo), dir)
+}
+
+// CorpusSub loads a real submission of the shared corpus (the -tags
+// corpus sweep: it fails without the corpus).
 func CorpusSub(t testing.TB, repo, dir string) *catalog.Submission {
 	t.Helper()
-	r, err := catalog.Open(testrepo.Corpus(t, repo))
+	return open(t, testrepo.Corpus(t, repo), dir)
+}
+
+func open(t testing.TB, root, dir string) *catalog.Submission {
+	t.Helper()
+	r, err := catalog.Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,9 @@ package lint
 
 import (
 	"strings"
-	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
+
+	"taskgate.dev/taskgate/internal/testrepo"
 
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"

@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
 
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -241,43 +240,6 @@ func TestBadAndFixed(t *testing.T) {
 			t.Errorf("OWNERS\n%s: want %d finding(s), got %+v", tc.owners, tc.want, fs)
 		}
 	}
-}
-
-// The corpus: the only partner Task ever merged has a plain-text OWNERS,
-// and two partner PRs brought Prow OWNERS.
-func TestCorpus(t *testing.T) {
-	corpus := testrepo.Corpus(t, "build-definitions")
-	read := func(dir string) map[string]string {
-		out := map[string]string{}
-		err := filepath.Walk(filepath.Join(corpus, dir), func(p string, info os.FileInfo, err error) error {
-			if err != nil || info.IsDir() {
-				return err
-			}
-			data, err := os.ReadFile(p)
-			rel, _ := filepath.Rel(filepath.Join(corpus, dir), p)
-			out[filepath.ToSlash(rel)] = string(data)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	base := read(".")
-	for k := range base {
-		if !strings.HasPrefix(k, "partners/") && k != "pipelines/docker-build/docker-build.yaml" {
-			delete(base, k)
-		}
-	}
-	icr := read("_pull-requests/pr-408")
-	root := pr(t, base, icr)
-	none(t, validate(t, root, "openrefactory", nil)) // the PR's author is its approver
-	one(t, validate(t, root, "someone", nil), "partners/icr-scan/OWNERS", "(new in this change) lists approvers openrefactory")
-
-	edit := map[string]string{"partners/example-hello-world/0.1/example-hello-world.yaml": base["partners/example-hello-world/0.1/example-hello-world.yaml"] + "# edited\n"}
-	one(t, validate(t, pr(t, base, edit), "rhtap-build", nil), "partners/example-hello-world/0.1/example-hello-world.yaml",
-		"partners/example-hello-world/OWNERS at the merge base", "is not in Prow format")
-	none(t, validate(t, pr(t, base, edit), "rhtap-build", &catalog.Maintainers{Logins: []string{"rhtap-build"}}))
 }
 
 func TestLoadMaintainers(t *testing.T) {

@@ -3,44 +3,12 @@ package script
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"taskgate.dev/taskgate/internal/testrepo"
 	"taskgate.dev/taskgate/pkg/check"
-	"taskgate.dev/taskgate/pkg/manifest"
 )
-
-// Every script of the corpus is within the bounds, with room to spare.
-func TestBoundsCorpus(t *testing.T) {
-	n := 0
-	err := filepath.WalkDir(testrepo.Corpus(t), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		for _, sc := range Scripts(manifest.Parse(p, data, manifest.DefaultLimits)) {
-			n++
-			if err := CheckBounds(sc.Text); err != nil {
-				t.Errorf("%s (%s): %v", p, sc.Where, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n < 100 {
-		t.Fatalf("only %d scripts in the corpus: is it complete?", n)
-	}
-}
 
 func TestBounds(t *testing.T) {
 	deep := func(open, close string, n int) string {

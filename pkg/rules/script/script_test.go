@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
+
+	"taskgate.dev/taskgate/internal/testrepo"
 
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 )
 
@@ -104,44 +103,5 @@ spec:
 	}
 	if !strings.Contains(fs[2].Help, "    - name: REGISTRY_PASSWORD\n      valueFrom:\n        secretKeyRef: {name: t-credentials, key: password, optional: true}") {
 		t.Errorf("help: %s", fs[2].Help)
-	}
-}
-
-func TestAsParamCorpus(t *testing.T) {
-	// konflux buildah: ACTIVATION_KEY, ENTITLEMENT_SECRET, ADDITIONAL_SECRET
-	// name Secrets mounted as volumes
-	for _, c := range []struct{ repo, dir string }{
-		{"build-definitions", "task/buildah/0.10"},
-		{"build-definitions", "partners/example-hello-world/0.1"},
-		{"tektoncd-catalog", "task/oracle-cloud-storage-upload/0.2"},
-		{"tektoncd-catalog", "task/orka-full/0.1"},
-	} {
-		if fs := check.Apply(AsParam, corpusSub(t, c.repo, c.dir)); len(fs) != 0 {
-			t.Errorf("%s: %v", c.dir, fs)
-		}
-	}
-	fs := check.Apply(AsParam, corpusSub(t, "tektoncd-catalog", "task/maven/0.4"))
-	if got := at(t, AsParam, fs); !reflect.DeepEqual(got, []string{"44:13", "52:13"}) || !strings.Contains(fs[0].Message, `"SERVER_PASSWORD"`) {
-		t.Errorf("maven 0.4: %v", fs)
-	}
-}
-
-// TestPullRequests: the partner PRs are stopped by secret/as-param where
-// a reviewer would name it, and have no leaked secret.
-func TestPullRequests(t *testing.T) {
-	icr := corpusSub(t, "build-definitions/_pull-requests/pr-408", "partners/icr-scan/0.1")
-	fs := check.Apply(AsParam, icr)
-	// - name: iCR-License (no default); - name: iCR-Password / default: admin
-	if got := at(t, AsParam, fs); !reflect.DeepEqual(got, []string{"19:13", "35:16"}) {
-		t.Errorf("icr-scan: %v", fs)
-	}
-	cosa := corpusSub(t, "build-definitions/_pull-requests/pr-2356", "partners/cosa-build/0.1")
-	for name, s := range map[string]*catalog.Submission{"icr-scan": icr, "cosa-build": cosa} {
-		if fs := check.Apply(Leaked, s); len(fs) != 0 {
-			t.Errorf("%s: secret/leaked: %v", name, fs)
-		}
-	}
-	if fs := check.Apply(AsParam, cosa); len(fs) != 0 {
-		t.Errorf("cosa-build: secret/as-param: %v", fs)
 	}
 }

@@ -7,57 +7,6 @@ import (
 	"taskgate.dev/taskgate/pkg/check"
 )
 
-func TestNotOptionalReal(t *testing.T) {
-	if fs := run(NotOptional, realSub(t, bd, hello)); len(fs) > 0 {
-		t.Errorf("hello-world's secret is optional:\n%s", dump(fs))
-	}
-	// `optional: false` is pointed at
-	fs := run(NotOptional, realSub(t, pr2356, cosaBuild))
-	wantLines(t, fs, check.Error, 83)
-	mustContain(t, fs, `secret volume "ssh"`)
-	// secretKeyRef env, and a workspace named like a credential
-	fs = run(NotOptional, realSub(t, tc, "task/send-to-webhook-slack/0.1"))
-	wantLines(t, fs, check.Error, 46)
-	mustContain(t, fs, `reads env URL from secret "$(params.webhook-secret)" key "url" without optional: true`)
-	fs = run(NotOptional, realSub(t, tc, "task/gcs-upload/0.3"))
-	wantLines(t, fs, check.Error, 20)
-	mustContain(t, fs, `workspace "credentials"`)
-	// "kubernetes manifests" in a description is not a credential
-	if fs := run(NotOptional, realSub(t, tc, "task/blue-green-deploy/0.2")); len(fs) > 0 {
-		t.Errorf("want no finding:\n%s", dump(fs))
-	}
-}
-
-func TestNoSkipReal(t *testing.T) {
-	// if [ -f /etc/secret/show-me ]; then sha256sum /etc/secret/show-me; fi
-	if fs := run(NoSkip, realSub(t, bd, hello)); len(fs) > 0 {
-		t.Errorf("hello-world guards its secret:\n%s", dump(fs))
-	}
-	for _, c := range []struct{ repo, dir string }{
-		// SNYK_TOKEN_PATH=/etc/secrets/snyk_token; if [ -f "$SNYK_TOKEN_PATH" ]; ... else exit 0
-		{bd + "/external-sources/konflux-ci/konflux-sast-tasks", "task/sast-snyk-check/0.5"},
-		// SECRET_MOUNT set only inside `if [ -d /mnt/additional-secret ]`
-		{bd, "task/run-script-oci-ta/0.1"},
-		// `elif find /entitlement ...`: a probe in a condition; the
-		// optional secret's directory itself always exists
-		{bd, "task/buildah/0.10"},
-		// if [ "${WORKSPACE_SSH_DIRECTORY_BOUND}" = "true" ]
-		{tc, "task/git-clone/0.9"},
-	} {
-		if fs := run(NoSkip, realSub(t, c.repo, c.dir)); len(fs) > 0 {
-			t.Errorf("%s guards its credentials:\n%s", c.dir, dump(fs))
-		}
-	}
-	// rsync copies the optional ssh-directory workspace unconditionally
-	fs := run(NoSkip, realSub(t, tc, "task/rsync/0.1"))
-	wantLines(t, fs, check.Error, 47)
-	mustContain(t, fs, `workspace "ssh-directory"`)
-	// a python script: the gate says it cannot verify it
-	fs = run(NoSkip, realSub(t, tc, "task/sendmail/0.2"))
-	wantLines(t, fs, check.Warning, 39)
-	mustContain(t, fs, "env PORT", "env PASSWORD", "not a shell script")
-}
-
 // credTask mounts a secret at /etc/secret, a secret env TOKEN, and an
 // optional credential workspace `creds`; the script starts at line 26.
 func credTask(script string) string {

@@ -8,63 +8,6 @@ import (
 	"taskgate.dev/taskgate/pkg/check"
 )
 
-func TestUnpinnedReal(t *testing.T) {
-	if fs := run(Unpinned, realSub(t, bd, hello)); len(fs) > 0 {
-		t.Errorf("hello-world pins its image:\n%s", dump(fs))
-	}
-	// a tag only
-	fs := run(Unpinned, realSub(t, bd, "task/clair-scan/0.3"))
-	wantLines(t, fs, check.Error, 92)
-	mustContain(t, fs, `"quay.io/konflux-ci/clair-in-ci:6064895"`, `tag "6064895"`)
-	// image: $(params.gitInitImage): reported at the param's default
-	fs = run(Unpinned, realSub(t, tc, "task/git-clone/0.5"))
-	wantLines(t, fs, check.Error, 102)
-	mustContain(t, fs, "runs this value as its image", "git-init:v0.21.0")
-	// docker.io/python:$(inputs.params.PYTHON), default latest: at the image
-	fs = run(Unpinned, realSub(t, tc, "task/pylint/0.1"))
-	wantLines(t, fs, check.Error, 41)
-	mustContain(t, fs, `"docker.io/python:latest"`)
-	// a param without a default: one warning at the param, naming its steps
-	fs = run(Unpinned, realSub(t, tc, "task/buildpacks-phases/0.1"))
-	wantLines(t, fs, check.Warning, 28)
-	mustContain(t, fs, `step "copy-stack-toml", step "detect", step "build"`, "no default")
-}
-
-func TestRegistryReal(t *testing.T) {
-	allowed := []string{"registry.access.redhat.com", "quay.io/konflux-ci"}
-	s := realSub(t, bd, hello)
-	s.Repo.Config.Images.AllowedRegistries = allowed
-	if fs := run(Registry, s); len(fs) > 0 {
-		t.Errorf("hello-world's image is allowed:\n%s", dump(fs))
-	}
-	s = realSub(t, pr408, icrScan)
-	s.Repo.Config.Images.AllowedRegistries = allowed
-	fs := run(Registry, s)
-	wantLines(t, fs, check.Error, 39)
-	mustContain(t, fs, "index.docker.io/openrefactory/icr-java-tekton", "outside the allowed registries")
-	// no list: every registry is allowed
-	s.Repo.Config.Images.AllowedRegistries = nil
-	if fs := run(Registry, s); len(fs) > 0 {
-		t.Errorf("an empty list allows all:\n%s", dump(fs))
-	}
-}
-
-// No real Task has a broken digest: hello-world with its digest cut short
-// stands in for the failing one.
-func TestDigestReal(t *testing.T) {
-	s := realSub(t, bd, hello)
-	if fs := run(Digest, s); len(fs) > 0 {
-		t.Errorf("hello-world's digest is valid:\n%s", dump(fs))
-	}
-	broken := strings.Replace(string(s.Manifest.Data), "2f463ab8", "", 1)
-	fs := run(Digest, handmade(t, broken, nil))
-	wantLines(t, fs, check.Error, 23)
-	mustContain(t, fs, "digest does not parse")
-	if fs := run(Unpinned, handmade(t, broken, nil)); len(fs) > 0 {
-		t.Errorf("an invalid digest is image/digest's, not image/unpinned's:\n%s", dump(fs))
-	}
-}
-
 func TestJudgeImage(t *testing.T) {
 	digest := "@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8"
 	allowed := []string{"quay.io/konflux-ci", "registry.access.redhat.com"}

@@ -18,63 +18,6 @@ const (
 	pinnedImg = "registry.access.redhat.com/ubi9/ubi-minimal:9.1.0-1829@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8"
 )
 
-func TestPrivilegedReal(t *testing.T) {
-	// the tektoncd catalog's buildah runs its steps privileged
-	fs := run(Privileged, realSub(t, tc, "task/buildah/0.2"))
-	wantLines(t, fs, check.Error, 74, 89)
-	mustContain(t, fs, `step "build"`, "privileged: true")
-	wantLines(t, run(Privileged, realSub(t, bd, hello)), check.Error)
-}
-
-func TestEscalationReal(t *testing.T) {
-	// every step of oracle-cloud-storage-download sets it false
-	if fs := run(Escalation, realSub(t, tc, "task/oracle-cloud-storage-download/0.1")); len(fs) > 0 {
-		t.Errorf("want no finding:\n%s", dump(fs))
-	}
-	// hello-world leaves it unset: a warning at spec.steps, naming the step
-	fs := run(Escalation, realSub(t, bd, hello))
-	wantLines(t, fs, check.Warning, 21)
-	wantLines(t, fs, check.Error)
-	mustContain(t, fs, `step "main-step"`)
-}
-
-func TestRootReal(t *testing.T) {
-	// icr-scan declares runAsNonRoot: true and a non-zero user
-	if fs := run(Root, realSub(t, pr408, icrScan)); len(fs) > 0 {
-		t.Errorf("want no finding:\n%s", dump(fs))
-	}
-	fs := run(Root, realSub(t, tc, "task/kaniko/0.6"))
-	wantLines(t, fs, check.Error, 60)
-	fs = run(Root, realSub(t, bd, "task/buildah/0.10"))
-	wantLines(t, fs, check.Error, 561, 756, 832, 936, 1029, 1030)
-}
-
-func TestCapabilitiesReal(t *testing.T) {
-	fs := run(Capabilities, realSub(t, tc, "task/buildpacks-phases/0.3"))
-	wantLines(t, fs, check.Error, 384)
-	mustContain(t, fs, "SYS_ADMIN, SETFCAP")
-	// Konflux's buildah adds SETFCAP to its build and push steps
-	fs = run(Capabilities, realSub(t, bd, "task/buildah/0.10"))
-	wantLines(t, fs, check.Error, 563, 758)
-	if fs := run(Capabilities, realSub(t, bd, hello)); len(fs) > 0 {
-		t.Errorf("want no finding:\n%s", dump(fs))
-	}
-}
-
-func TestHostReal(t *testing.T) {
-	// kind mounts the node's /lib/modules and cgroups
-	fs := run(Host, realSub(t, tc, "task/kind/0.1"))
-	wantLines(t, fs, check.Error, 70, 74)
-	mustContain(t, fs, "/lib/modules")
-	// paketo drives podman through its socket (warnings, script lines
-	// mapped to YAML lines); `podman.socket` (the systemd unit) is not one
-	fs = run(Host, realSub(t, bd, "task/build-paketo-builder-oci-ta/0.2"))
-	wantLines(t, fs, check.Warning, 250, 353)
-	if fs := run(Host, realSub(t, bd, hello)); len(fs) > 0 {
-		t.Errorf("want no finding:\n%s", dump(fs))
-	}
-}
-
 // A value inherited from the stepTemplate is reported once, at the
 // template's line, naming the steps that inherit it; a step that
 // overrides it is not among them.

@@ -7,7 +7,7 @@ FUZZ_QUICK ?= 500x
 FUZZ_SLOW  ?= 100x
 BIN      := bin
 
-.PHONY: all build test vet unit fuzz bench deps clean
+.PHONY: all build test vet unit fuzz bench corpus deps clean
 
 all: build
 
@@ -22,13 +22,26 @@ vet:
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/...
 	$(GO) vet -tags kind ./e2e/kind/...
-	cd policytest && $(GO) vet ./...
+	$(GO) vet -tags corpus ./...
+	cd policytest && $(GO) vet -tags corpus ./...
 
-# policytest/ is a module of its own (OPA stays out of taskgate's build):
-# Conforma's rego judges the trust data `bundle push` writes.
+# unit: every test, on what the repository holds (testdata/, examples/):
+# nothing beside the clone is needed and no test skips for want of data.
 unit:
 	$(GO) test ./...
-	cd policytest && $(GO) test ./...
+
+# corpus: the extra sweep over the real corpus (../shared/corpus, or
+# TASKGATE_CORPUS=DIR; shared/corpus/*/SOURCES.md say where each file comes
+# from): the tests built with -tags corpus, i.e. every real build pipeline,
+# Task and partner PR of build-definitions and the tektoncd catalog, and
+# policytest/ (a module of its own, so that OPA stays out of taskgate's
+# build), where Conforma's own rego judges the trust data `bundle push`
+# writes. Without the corpus it fails, never passes by skipping.
+corpus: export TASKGATE_CORPUS := $(abspath $(or $(TASKGATE_CORPUS),../shared/corpus))
+corpus:
+	@test -d "$$TASKGATE_CORPUS/build-definitions" -a -d "$$TASKGATE_CORPUS/conforma" || { echo "make corpus: no corpus at $$TASKGATE_CORPUS (set TASKGATE_CORPUS=DIR)" >&2; exit 1; }
+	$(GO) test -tags corpus -run Corpus ./...
+	cd policytest && $(GO) test -tags corpus ./...
 
 fuzz:
 	$(GO) test ./pkg/manifest -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_QUICK))

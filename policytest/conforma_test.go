@@ -1,7 +1,13 @@
+//go:build corpus
+
 // Package policytest judges taskgate's trust data by Conforma's own policy
 // library: a bundle taskgate pushed must be trusted, another version must
 // not, and the data must raise no data error, in both forms the policy
 // reads (the legacy trusted_tasks map and rule_data.trusted_task_rules).
+//
+// Conforma's rego is upstream code, read from the real corpus
+// (../shared/corpus/conforma) and never copied here: these tests are part
+// of the corpus sweep (`make corpus`, -tags corpus).
 package policytest
 
 import (

@@ -38,7 +38,8 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-func corpus(t *testing.T, rel string) string { return testrepo.Corpus(t, rel) }
+// testdata is a path in the repository's own test corpus (testdata/).
+func testdata(t *testing.T, rel string) string { return testrepo.Testdata(t, rel) }
 
 // loadTasks reads every Task under tasks/, strictly, by name.
 func loadTasks(t *testing.T) map[string]*manifest.File {
@@ -288,15 +289,15 @@ func checkout(t *testing.T, src, task string) (ws string) {
 	return ws
 }
 
-// A pull request adding the corpus' icr-scan submission: the validate
+// A pull request adding testdata's failing license-scan submission: the validate
 // step fails with file:line findings in its log, and the report step
 // posts the comment and the annotated check run.
 func TestPullRequestRunsLocally(t *testing.T) {
-	pr408 := corpus(t, "build-definitions/_pull-requests/pr-408/partners/icr-scan")
-	pipes := corpus(t, "build-definitions")
+	pr := testdata(t, "build-definitions/_pull-requests/pr-1/partners/license-scan")
+	pipes := testdata(t, "build-definitions")
 	tasks := loadTasks(t)
 	bin := buildTaskgate(t)
-	ws := checkout(t, pr408, "icr-scan")
+	ws := checkout(t, pr, "license-scan")
 	results := t.TempDir()
 	src := map[string]string{"source": ws}
 
@@ -306,13 +307,13 @@ func TestPullRequestRunsLocally(t *testing.T) {
 	}
 	var subs []string
 	data, _ := os.ReadFile(filepath.Join(results, "submissions"))
-	if err := json.Unmarshal(data, &subs); err != nil || strings.Join(subs, ",") != "partners/icr-scan/0.1" {
-		t.Errorf("discover's result %s: want [partners/icr-scan/0.1]", data)
+	if err := json.Unmarshal(data, &subs); err != nil || strings.Join(subs, ",") != "partners/license-scan/0.1" {
+		t.Errorf("discover's result %s: want [partners/license-scan/0.1]", data)
 	}
 
 	steps = prepare(t, tasks["taskgate-validate"], map[string]string{"changed-from": "HEAD~1", "author": "partner-dev", "pipelines": pipes}, src, results)
 	code, out := steps[0].run(t, bin)
-	if code != 1 || !strings.Contains(out, "partners/icr-scan/0.1/icr-scan.yaml:55:30: error script/param-injection:") || !strings.Contains(out, "FAILED") {
+	if code != 1 || !strings.Contains(out, "partners/license-scan/0.1/license-scan.yaml:33:25: error script/param-injection:") || !strings.Contains(out, "FAILED") {
 		t.Fatalf("validate: exit %d, want 1 and file:line findings in the log:\n%s", code, out)
 	}
 	for _, f := range []string{"report.json", "comment.md"} {
@@ -357,7 +358,7 @@ func TestPullRequestRunsLocally(t *testing.T) {
 // as the matrix does) pushes it to a real registry with the credentials
 // of the registry-auth workspace and writes the trust data result.
 func TestPushRunsLocally(t *testing.T) {
-	pipes := corpus(t, "build-definitions")
+	pipes := testdata(t, "build-definitions")
 	tasks := loadTasks(t)
 	bin := buildTaskgate(t)
 	// a second version of the example submission

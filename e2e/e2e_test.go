@@ -242,15 +242,16 @@ func taskgateCLI(t *testing.T, args ...string) (string, int) {
 // A composed Pipeline the server rejects is reported in its file.
 func TestComposedDryRun(t *testing.T) {
 	pipelines := corpus(t)
+	example := helloWorldCatalog(t)
 	out := t.TempDir()
-	if text, code := taskgateCLI(t, "integrate", "../examples/catalog", "--pipelines", pipelines, "--out", out); code != 0 {
+	if text, code := taskgateCLI(t, "integrate", example, "--pipelines", pipelines, "--out", out); code != 0 {
 		t.Fatalf("integrate: exit %d\n%s", code, text)
 	}
 	composed, _ := filepath.Glob(filepath.Join(out, "partners/hello-world/0.1/*/pipelinerun.yaml"))
 	if len(composed) == 0 {
 		t.Fatal("integrate composed nothing")
 	}
-	text, code := taskgateCLI(t, "dry-run", "../examples/catalog", "--kubeconfig", cp.Kubeconfig, "--composed", out, "--format", "json")
+	text, code := taskgateCLI(t, "dry-run", example, "--kubeconfig", cp.Kubeconfig, "--composed", out, "--format", "json")
 	var rep struct {
 		Findings []check.Finding
 		Summary  struct{ Submissions, Errors int }
@@ -285,7 +286,7 @@ func TestComposedDryRun(t *testing.T) {
 	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	text, code = taskgateCLI(t, "dry-run", "../examples/catalog", "--kubeconfig", cp.Kubeconfig, "--composed", out)
+	text, code = taskgateCLI(t, "dry-run", example, "--kubeconfig", cp.Kubeconfig, "--composed", out)
 	wantAt := fmt.Sprintf("%s:%d:", filepath.ToSlash(p), line)
 	if code != 1 || !strings.Contains(text, wantAt) || !strings.Contains(text, "must be of type array") {
 		t.Fatalf("exit %d, want a finding at %s:\n%s", code, wantAt, text)
@@ -455,6 +456,17 @@ func readFile(t *testing.T, path string) string {
 	return string(data)
 }
 
+// helloWorldCatalog is a catalog holding the example's passing submission
+// alone (examples/catalog also holds one the gate refuses).
+func helloWorldCatalog(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.CopyFS(filepath.Join(root, "partners", "hello-world"), os.DirFS("../examples/catalog/partners/hello-world")); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
 // exampleCatalog copies examples/catalog with the step image replaced by
 // the local busybox one (same lines, same script).
 func exampleCatalog(t *testing.T) string {
@@ -511,7 +523,7 @@ func TestComposedPipelineRunReconciled(t *testing.T) {
 		t.Fatalf("no docker-build pipeline in %s", pipelines)
 	}
 	out := t.TempDir()
-	if text, code := taskgateCLI(t, "integrate", "../examples/catalog", "--pipelines", pipelines, "--out", out); code != 0 {
+	if text, code := taskgateCLI(t, "integrate", helloWorldCatalog(t), "--pipelines", pipelines, "--out", out); code != 0 {
 		t.Fatalf("integrate: exit %d\n%s", code, text)
 	}
 	ctx := context.Background()

@@ -5,8 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
+
+	"taskgate.dev/taskgate/internal/testrepo"
 
 	"taskgate.dev/taskgate/pkg/manifest"
 	"taskgate.dev/taskgate/pkg/pipeline"

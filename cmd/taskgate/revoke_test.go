@@ -4,8 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
+
+	"taskgate.dev/taskgate/internal/testrepo"
 )
 
 func TestRevokeThenValidateDeletion(t *testing.T) {

@@ -13,8 +13,8 @@ import (
 	"taskgate.dev/taskgate/pkg/manifest"
 )
 
-// corpus returns a repository of the shared corpus, skipping the test
-// when the corpus is not there.
+// corpus returns a repository of the real corpus (the -tags corpus
+// sweep: it fails without it).
 func corpus(t *testing.T, repo string) *catalog.Repo {
 	t.Helper()
 	r, err := catalog.Open(testrepo.Corpus(t, repo))

@@ -10,8 +10,8 @@ import (
 	"taskgate.dev/taskgate/pkg/check"
 )
 
-// corpus returns a directory of the shared corpus, skipping the test when
-// the corpus is not on this machine.
+// corpus returns a directory of the real corpus (the -tags corpus sweep:
+// it fails without it).
 func corpus(t *testing.T, rel string) string { return testrepo.Corpus(t, rel) }
 
 // realSub loads a submission of a corpus repository, e.g.

@@ -278,3 +278,15 @@ func TestParamInjectionInterpreters(t *testing.T) {
 		t.Errorf("help: %s", fs[0].Help)
 	}
 }
+
+// testdata's failing partner PR pastes two params into its script, which
+// parses.
+func TestLicenseScanPR(t *testing.T) {
+	s := ruletest.TestdataSub(t, "build-definitions/_pull-requests/pr-1", "partners/license-scan/0.1")
+	if got := at(run(ParamInjection, s)); !reflect.DeepEqual(got, []string{"33:25 error", "33:52 error"}) {
+		t.Errorf("script/param-injection at %v, want 33:25 and 33:52", got)
+	}
+	if fs := run(Syntax, s); len(fs) != 0 {
+		t.Errorf("script/syntax: %v", fs)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"taskgate.dev/taskgate/internal/ruletest"
 	"taskgate.dev/taskgate/pkg/check"
 )
 
@@ -103,5 +104,17 @@ spec:
 	}
 	if !strings.Contains(fs[2].Help, "    - name: REGISTRY_PASSWORD\n      valueFrom:\n        secretKeyRef: {name: t-credentials, key: password, optional: true}") {
 		t.Errorf("help: %s", fs[2].Help)
+	}
+}
+
+// testdata's failing partner PR takes its scanner's license as a param,
+// and leaks nothing.
+func TestLicenseScanPR(t *testing.T) {
+	s := ruletest.TestdataSub(t, "build-definitions/_pull-requests/pr-1", "partners/license-scan/0.1")
+	if got := at(t, AsParam, check.Apply(AsParam, s)); !reflect.DeepEqual(got, []string{"16:11"}) {
+		t.Errorf("license-scan: secret/as-param at %v, want 16:11", got)
+	}
+	if fs := check.Apply(Leaked, s); len(fs) != 0 {
+		t.Errorf("license-scan: secret/leaked: %v", fs)
 	}
 }

@@ -7,8 +7,6 @@ package revoke
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,62 +18,12 @@ import (
 )
 
 func TestDeprecateCorpusTasks(t *testing.T) {
-	dir := corpus(t)
-	when := time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)
-	msg := `hello 0.1 is deprecated: use "hello" 0.2 instead.`
-	for _, tc := range []struct {
-		file       string
-		added, cut int // lines the edit adds and removes
-	}{
+	deprecate(t, corpus(t), []deprecateCase{
 		{"task/build-helm-chart-oci-ta/0.3/build-helm-chart-oci-ta.yaml", 3, 0},                                 // no annotations yet (v1beta1)
 		{"task/deprecated-image-check/0.5/deprecated-image-check.yaml", 2, 0},                                   // annotations without expiry
 		{"task/summary/0.4/summary.yaml", 2, 1},                                                                 // expires-on already set
 		{"archived-tasks/coverity-availability-check-oci-ta/0.2/coverity-availability-check-oci-ta.yaml", 2, 3}, // both set, message over two lines
-	} {
-		t.Run(filepath.Base(tc.file), func(t *testing.T) {
-			f := manifest.Load(dir, tc.file, manifest.DefaultLimits)
-			e, err := Deprecate(f, when, msg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := strings.Count(e.Diff, "\n+") - 1; got != tc.added { // minus the +++ header
-				t.Errorf("added %d lines, want %d:\n%s", got, tc.added, e.Diff)
-			}
-			if got := strings.Count(e.Diff, "\n-"); got != tc.cut {
-				t.Errorf("removed %d lines, want %d:\n%s", got, tc.cut, e.Diff)
-			}
-
-			g := manifest.Parse(tc.file, e.Data, manifest.DefaultLimits)
-			if len(g.Problems) != 0 || g.Task == nil {
-				t.Fatalf("the edited Task does not load: %+v\n%s", g.Problems, e.Data)
-			}
-			if a := g.Task.Annotations; a[ExpiresOn] != "2027-01-31T00:00:00Z" || a[ExpiryMessage] != msg {
-				t.Errorf("annotations after the edit: %v", a)
-			}
-			for k, v := range f.Task.Annotations {
-				if k != ExpiresOn && k != ExpiryMessage && g.Task.Annotations[k] != v {
-					t.Errorf("annotation %s lost: %q", k, g.Task.Annotations[k])
-				}
-			}
-			if f.Task.Spec.Description != g.Task.Spec.Description || len(f.Task.Spec.Steps) != len(g.Task.Spec.Steps) {
-				t.Error("the edit touched the spec")
-			}
-
-			// the diff is what it says: git applies it to the original
-			root := t.TempDir()
-			write(t, root, tc.file, string(f.Data))
-			write(t, root, "edit.diff", e.Diff)
-			git(t, root, "init", "-q")
-			git(t, root, "apply", "--unidiff-zero", "edit.diff")
-			applied, err := os.ReadFile(filepath.Join(root, tc.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(applied) != string(e.Data) {
-				t.Errorf("git apply of the diff gives another file:\n%s", e.Diff)
-			}
-		})
-	}
+	})
 }
 
 func TestStillReferencedOnCorpus(t *testing.T) {

@@ -17,21 +17,28 @@ import (
 	"taskgate.dev/taskgate/pkg/manifest"
 )
 
-// corpus is shared/corpus/build-definitions, seen from this package.
+// corpus is shared/corpus/build-definitions, seen from this package
+// (the -tags corpus sweep).
 func corpus(t *testing.T) string { return testrepo.Corpus(t, "build-definitions") }
 
+// testdata is testdata/build-definitions, hand-made in its shapes.
+func testdata(t *testing.T) string { return testrepo.Testdata(t, "build-definitions") }
+
 // repoWith builds a git repository from files (repo path → content, or
-// "corpus:<path>" to copy a corpus file) and commits them.
+// "testdata:<path>" or "corpus:<path>" to copy a file of either) and
+// commits them.
 func repoWith(t *testing.T, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
 	for rel, content := range files {
-		if src, ok := strings.CutPrefix(content, "corpus:"); ok {
-			data, err := os.ReadFile(filepath.Join(corpus(t), src))
-			if err != nil {
-				t.Fatal(err)
+		for prefix, dir := range map[string]func(*testing.T) string{"corpus:": corpus, "testdata:": testdata} {
+			if src, ok := strings.CutPrefix(content, prefix); ok {
+				data, err := os.ReadFile(filepath.Join(dir(t), src))
+				if err != nil {
+					t.Fatal(err)
+				}
+				content = string(data)
 			}
-			content = string(data)
 		}
 		write(t, root, rel, content)
 	}
@@ -211,5 +218,84 @@ func TestExpiredBadFixedAndUnparsable(t *testing.T) {
 	fs := run(strings.Replace(Expired.Bad, `"2024-06-01T00:00:00Z"`, `"June 2024"`, 1))
 	if len(fs) != 1 || fs[0].Line != 6 || !strings.Contains(fs[0].Message, "not an RFC 3339 timestamp") {
 		t.Errorf("unparsable: %v", fs)
+	}
+}
+
+// Deleting versions the pipelines still run: a taskRef {name, version}
+// and a test pipeline's git resolver path are errors; a version moved to
+// another repository (a one-line pin) takes its references along.
+func TestStillReferencedOnTestdata(t *testing.T) {
+	root := repoWith(t, map[string]string{
+		"pipelines/docker-build/docker-build.yaml":     "testdata:pipelines/docker-build/docker-build.yaml",
+		"pipelines/template-build/template-build.yaml": "testdata:pipelines/template-build/template-build.yaml",
+		"task/clair-scan/0.3/clair-scan.yaml":          "testdata:task/clair-scan/0.3/clair-scan.yaml",
+		"task/git-clone/0.1/git-clone.yaml":            "testdata:task/git-clone/0.2/git-clone.yaml",
+		"task/git-clone/0.2/git-clone.yaml":            "testdata:task/git-clone/0.2/git-clone.yaml",
+		"task/git-clone/0.2/tests/test-git-clone.yaml": `apiVersion: tekton.dev/v1
+kind: Pipeline
+metadata: {name: test-git-clone}
+spec:
+  tasks:
+    - name: clone
+      taskRef:
+        resolver: git
+        params:
+          - {name: url, value: https://github.com/acme/build-definitions}
+          - {name: revision, value: main}
+          - {name: pathInRepo, value: task/git-clone/0.1/git-clone.yaml}
+`,
+		"task/buildah/0.10/buildah.yaml":          "testdata:task/buildah/0.10/buildah.yaml",
+		"external-task/buildah/0.10/buildah.yaml": "task_bundle: quay.io/konflux-ci/tekton-catalog/task-buildah:0.10@sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
+	})
+	for _, dir := range []string{"task/clair-scan/0.3", "task/git-clone/0.1", "task/buildah/0.10"} {
+		git(t, root, "rm", "-r", "-q", dir)
+	}
+	fs := stillReferenced(t, root)
+	want := []string{
+		"pipelines/docker-build/docker-build.yaml:104:21",    // taskRef {name: clair-scan, version: "0.3"}
+		"task/git-clone/0.2/tests/test-git-clone.yaml:12:39", // pathInRepo
+	}
+	if got := places(fs); !slices.Equal(got, want) {
+		t.Fatalf("findings at %v, want %v\n%v", got, want, fs)
+	}
+	for _, f := range fs {
+		if f.Rule != StillReferenced.ID || f.Severity != check.Error || f.Help == "" {
+			t.Errorf("finding not actionable: %+v", f)
+		}
+	}
+	if m := fs[0].Message; !strings.Contains(m, `taskRef {name: clair-scan, version: "0.3"}`) || !strings.Contains(m, "task/clair-scan/0.3") {
+		t.Errorf("message: %s", m)
+	}
+	if h := fs[1].Help; !strings.Contains(h, "(remaining: 0.2)") {
+		t.Errorf("help should name the version that stays: %s", h)
+	}
+	if !strings.Contains(fs[1].Message, "git resolver pathInRepo task/git-clone/0.1/git-clone.yaml") {
+		t.Errorf("message: %s", fs[1].Message)
+	}
+}
+
+func TestExpiredOnTestdata(t *testing.T) {
+	dir := testdata(t)
+	defer func(old func() time.Time) { Now = old }(Now)
+	Now = func() time.Time { return time.Date(2025, 1, 20, 12, 0, 0, 0, time.UTC) }
+	for rel, want := range map[string]string{
+		"archived-tasks/sanity-check/0.1/sanity-check.yaml":   "warning:8:44:sanity-check 0.1 expires in 11 day(s), on 2025-01-31: sanity-check 0.1 is deprecated and will be removed on 2025-01-31. Please use deprecated-image-check instead.",
+		"archived-tasks/clair-scan/0.2/clair-scan.yaml":       "error:6:44:clair-scan 0.2 expired on 2024-06-01 (233 day(s) ago)",
+		"archived-tasks/inspect-image/0.1/inspect-image.yaml": "", // in 26 days: not yet said
+		"task/clair-scan/0.3/clair-scan.yaml":                 "", // no expiry annotation
+	} {
+		parts := strings.Split(rel, "/")
+		s := &catalog.Submission{Name: parts[1], Version: parts[2], Manifest: manifest.Load(dir, rel, manifest.DefaultLimits)}
+		fs := check.Apply(Expired, s)
+		got := ""
+		if len(fs) == 1 {
+			if fs[0].Severity == 0 { // the check's own, as the driver fills in
+				fs[0].Severity = Expired.Severity
+			}
+			got = fmt.Sprintf("%s:%d:%d:%s", fs[0].Severity, fs[0].Line, fs[0].Column, fs[0].Message)
+		}
+		if len(fs) > 1 || !strings.HasPrefix(got, want) || (want == "") != (got == "") {
+			t.Errorf("%s: got %q (%d findings), want %q", rel, got, len(fs), want)
+		}
 	}
 }

@@ -51,21 +51,21 @@ func Testdata(tb testing.TB, rel ...string) string {
 }
 
 // Corpus returns a path inside the real corpus (../shared/corpus beside
-// the project, or $TASKGATE_CORPUS). Only the extra sweep over it (files
-// built with -tags corpus, run by `make corpus`) calls it, and there an
-// absent corpus fails the test: the sweep never passes by skipping.
+// the project, or $TASKGATE_CORPUS). The sweep over it (files built with
+// -tags corpus, run by `make corpus`), the benchmarks and e2e call it; an
+// absent corpus fails the test: none passes by skipping.
 func Corpus(tb testing.TB, rel ...string) string {
 	tb.Helper()
-	dir, err := CorpusPath(rel...)
+	dir, err := corpusPath(rel...)
 	if err != nil {
 		tb.Fatalf("the real corpus is required here (make corpus; set TASKGATE_CORPUS or put it at ../shared/corpus): %v", err)
 	}
 	return dir
 }
 
-// CorpusPath is where the real corpus (or a path inside it) is, or an
+// corpusPath is where the real corpus (or a path inside it) is, or an
 // error saying it is absent.
-func CorpusPath(rel ...string) (string, error) {
+func corpusPath(rel ...string) (string, error) {
 	base := os.Getenv("TASKGATE_CORPUS")
 	if base == "" {
 		root, err := moduleRoot()

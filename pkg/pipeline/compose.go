@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -218,8 +219,7 @@ func (b *Build) Fit(t *v1.Task, slot Slot, m Mapping) *Fit {
 		Params:     params,
 		Workspaces: wss,
 	}
-	p := b.Pipeline.DeepCopy()
-	p.Name = ComposedName(b.Name, t.Name)
+	p := b.composable(t.Name)
 	if slot == Finally {
 		f.InFinally, f.Index = true, len(p.Spec.Finally)
 		p.Spec.Finally = append(p.Spec.Finally, pt)
@@ -235,13 +235,21 @@ func (b *Build) Fit(t *v1.Task, slot Slot, m Mapping) *Fit {
 
 func (f *Fit) validate(p *v1.Pipeline) {
 	f.Composed = p
-	if errs := Validate(p); errs != nil {
-		for _, e := range errs.WrappedErrors() {
-			if !f.Build.baseErrors[e.Error()] {
-				f.Errors = append(f.Errors, e)
-			}
+	for _, e := range f.Build.validateComposed(p, f.InFinally, f.Index, f.Replace) {
+		if !f.Build.baseErrors[e.Error()] {
+			f.Errors = append(f.Errors, e)
 		}
 	}
+}
+
+// composable is a copy of the pipeline whose task lists can take a task:
+// the tasks themselves are shared, never mutated.
+func (b *Build) composable(task string) *v1.Pipeline {
+	p := &v1.Pipeline{TypeMeta: b.Pipeline.TypeMeta, ObjectMeta: b.Pipeline.ObjectMeta, Spec: b.Pipeline.Spec}
+	p.Name = ComposedName(b.Name, task)
+	p.Spec.Tasks = slices.Clone(p.Spec.Tasks)
+	p.Spec.Finally = slices.Clone(p.Spec.Finally)
+	return p
 }
 
 // Judge finds where a Task goes in this pipeline and composes it there.
@@ -427,8 +435,7 @@ func (f *Fit) compose(t *v1.Task) {
 		When:     append(v1.WhenExpressions(nil), pl.Spec.When...),
 		Timeout:  pl.Spec.Timeout,
 	}
-	p := b.Pipeline.DeepCopy()
-	p.Name = ComposedName(b.Name, t.Name)
+	p := b.composable(t.Name)
 	list := &p.Spec.Tasks
 	if pl.Role == Finally {
 		list, f.InFinally = &p.Spec.Finally, true
@@ -504,7 +511,7 @@ func (b *Build) bindParam(p v1.ParamSpec, slot Slot, pl *Place, m Mapping) (val 
 		return *v1.NewStructuredValues("$(tasks.status)"), "the pipeline's aggregate status", ""
 	}
 	if typ == v1.ParamTypeString && (pl == nil || pl.Role != Builder) {
-		if r := b.Tasks[b.Producer].resultOrEmpty(p.Name); r != "" {
+		if r := b.Tasks[b.Producer].resultOrEmpty(n); r != "" {
 			return *v1.NewStructuredValues(ref(b.Producer, r)), "result " + r + " of " + b.Producer + ", the image producer", ""
 		}
 	}
@@ -525,8 +532,8 @@ func (b *Build) bindParam(p v1.ParamSpec, slot Slot, pl *Place, m Mapping) (val 
 	if typ == v1.ParamTypeString {
 		var found []string
 		for _, ti := range b.Tasks {
-			upstream := pl == nil || pl.Role == Finally || b.dependsOn(pl.Spec.Name, ti.Name, map[string]bool{})
-			if r := ti.resultOrEmpty(p.Name); r != "" && !ti.Finally && upstream {
+			upstream := pl == nil || pl.Role == Finally || b.dependsOn(pl.Spec.Name, ti.Name)
+			if r := ti.resultOrEmpty(n); r != "" && !ti.Finally && upstream {
 				found = append(found, ref(ti.Name, r))
 			}
 		}
@@ -547,11 +554,12 @@ func paramType(p v1.ParamSpec) v1.ParamType {
 	return v1.ParamTypeString
 }
 
-func (ti *TaskInfo) resultOrEmpty(name string) string {
+// resultOrEmpty is resultNorm of a task that may be absent.
+func (ti *TaskInfo) resultOrEmpty(norm string) string {
 	if ti == nil {
 		return ""
 	}
-	return ti.result(name)
+	return ti.resultNorm(norm)
 }
 
 func ref(task, result string) string { return "$(tasks." + task + ".results." + result + ")" }

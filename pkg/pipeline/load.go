@@ -61,8 +61,10 @@ type Build struct {
 	Places []*Place
 
 	baseErrors map[string]bool // Tekton's verdict on the pipeline itself
+	parts      *parts          // the pipeline validated task by task
+	full       bool            // validate compositions whole (ValidateWhole)
 	depsOnce   sync.Once
-	deps       map[string][]string
+	upstream   map[string]map[string]bool // by task: every task it runs after
 }
 
 // TaskInfo is one pipeline task of a build pipeline.
@@ -77,6 +79,8 @@ type TaskInfo struct {
 	Results map[string]v1.ResultsType
 	// Declared are the results the resolved Task itself declares.
 	Declared map[string]bool
+
+	byNorm map[string]string // Results by normalized name, once loaded
 }
 
 // Input is a value the pipeline's tasks pass for a param.
@@ -194,15 +198,31 @@ func (c *Contract) load(rel string) (*Build, string) {
 		}
 	}
 	b.collectReferences()
+	for _, ti := range b.Tasks {
+		ti.indexResults()
+	}
 	b.findProducer()
 	b.findChecks()
 	b.findSourceWorkspace()
 	b.findPlaces()
 	b.baseErrors = map[string]bool{}
-	for _, e := range errorList(Validate(b.Pipeline)) {
+	for _, e := range b.decompose() {
 		b.baseErrors[e] = true
 	}
 	return b, ""
+}
+
+// ValidateWhole makes every composition validate the whole composed
+// Pipeline, and each pipeline's own errors come from validating it whole:
+// the oracle the task-by-task validation is tested against.
+func (c *Contract) ValidateWhole() {
+	for _, b := range c.Pipelines {
+		b.full = true
+		b.baseErrors = map[string]bool{}
+		for _, e := range errorList(Validate(b.Pipeline)) {
+			b.baseErrors[e] = true
+		}
+	}
 }
 
 // resolve finds the Task a taskRef {name, version} names in the repository:
@@ -319,7 +339,7 @@ func (b *Build) findProducer() {
 	for _, p := range producers {
 		last := true
 		for _, q := range producers {
-			if q != p && b.dependsOn(q, p, map[string]bool{}) {
+			if q != p && b.dependsOn(q, p) {
 				last = false
 			}
 		}
@@ -339,47 +359,70 @@ func hasAll(ti *TaskInfo, names []string) bool {
 	return true
 }
 
-// result finds a result by normalized name and returns its exact name.
-func (ti *TaskInfo) result(name string) string {
+// result finds a result by normalized name and returns its exact name
+// (the least when several normalize alike).
+func (ti *TaskInfo) result(name string) string { return ti.resultNorm(Norm(name)) }
+
+func (ti *TaskInfo) resultNorm(n string) string {
+	if ti.byNorm != nil {
+		return ti.byNorm[n]
+	}
+	best := ""
 	for r := range ti.Results {
-		if Norm(r) == Norm(name) {
-			return r
+		if Norm(r) == n && (best == "" || r < best) {
+			best = r
 		}
 	}
-	return ""
+	return best
 }
 
-// dependsOn reports whether task a runs after task b (runAfter or a
+// indexResults makes result a lookup: binding asks it for every param
+// of every Task against every pipeline task.
+func (ti *TaskInfo) indexResults() {
+	ti.byNorm = nil
+	idx := map[string]string{}
+	for r := range ti.Results {
+		idx[Norm(r)] = ti.result(r)
+	}
+	ti.byNorm = idx
+}
+
+// dependsOn reports whether task a runs after task target (runAfter or a
 // result reference, transitively).
-func (b *Build) dependsOn(a, target string, seen map[string]bool) bool {
-	if seen[a] {
-		return false
-	}
-	seen[a] = true
-	for _, d := range b.directDeps(a) {
-		if d == target || b.dependsOn(d, target, seen) {
-			return true
-		}
-	}
-	return false
+func (b *Build) dependsOn(a, target string) bool {
+	b.depsOnce.Do(b.computeDeps)
+	return b.upstream[a][target]
 }
 
-// directDeps are the tasks a task names in runAfter or reads results of,
-// computed once per pipeline (the contract is read-only once loaded).
-func (b *Build) directDeps(name string) []string {
-	b.depsOnce.Do(func() {
-		b.deps = map[string][]string{}
-		for _, list := range [][]v1.PipelineTask{b.Pipeline.Spec.Tasks, b.Pipeline.Spec.Finally} {
-			for _, pt := range list {
-				deps := append([]string{}, pt.RunAfter...)
-				for _, r := range refs(pt) {
-					deps = append(deps, r[0])
+// computeDeps finds, once per pipeline (the contract is read-only once
+// loaded), the tasks each task names in runAfter or reads results of, and
+// every task it runs after.
+func (b *Build) computeDeps() {
+	direct := map[string][]string{}
+	for _, list := range [][]v1.PipelineTask{b.Pipeline.Spec.Tasks, b.Pipeline.Spec.Finally} {
+		for _, pt := range list {
+			deps := append([]string{}, pt.RunAfter...)
+			for _, r := range refs(pt) {
+				deps = append(deps, r[0])
+			}
+			direct[pt.Name] = deps
+		}
+	}
+	b.upstream = map[string]map[string]bool{}
+	for name := range direct {
+		up := map[string]bool{}
+		var walk func(string)
+		walk = func(n string) {
+			for _, d := range direct[n] {
+				if !up[d] {
+					up[d] = true
+					walk(d)
 				}
-				b.deps[pt.Name] = deps
 			}
 		}
-	})
-	return b.deps[name]
+		walk(name)
+		b.upstream[name] = up
+	}
 }
 
 func (b *Build) task(name string) *v1.PipelineTask {
@@ -563,7 +606,7 @@ func (b *Build) findPlaces() {
 				}
 			}
 			sort.Strings(pl.Consumed)
-			afterImage := b.Producer != "" && pt.Name != b.Producer && b.dependsOn(pt.Name, b.Producer, map[string]bool{})
+			afterImage := b.Producer != "" && pt.Name != b.Producer && b.dependsOn(pt.Name, b.Producer)
 			gated := len(b.Gate) > 0 && hasWhen(pt.When, b.Gate[0])
 			switch {
 			case list.finally:

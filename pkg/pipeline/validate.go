@@ -1,0 +1,336 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"maps"
+	"regexp"
+	"strings"
+
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	"github.com/tektoncd/pipeline/pkg/reconciler/pipeline/dag"
+	"knative.dev/pkg/apis"
+)
+
+// A composed Pipeline is its build pipeline with one task added or
+// replaced, and Tekton's Pipeline.Validate costs as much as the ~40 tasks
+// it walks (regexps compiled per param value), once per composition. So
+// each build pipeline is validated once, task by task, and a composition
+// only validates the task it inserts; what Tekton checks across tasks
+// comes from the whole. The errors are the ones Pipeline.Validate gives
+// on the whole composed Pipeline (a test holds it over the corpus):
+//
+//   - Tekton's errors are a set of leaves (level, message, details, one
+//     path); WrappedErrors merges those with the same message and sorts.
+//     So the errors of a Pipeline are the merge of the leaves of parts
+//     that, together, report every leaf the whole does and no other.
+//   - One part per task: the Pipeline with every other task replaced by a
+//     stub keeping its name (and its index) but with nothing to validate.
+//     It reports that task's own leaves, its leaves against the others'
+//     names (duplicate names, finally's $(tasks.X.status) and result
+//     refs), the pipeline-level leaves (metadata, params, workspaces,
+//     results), and, when the task is the last of its list, the
+//     context-variable leaves (Tekton reads only the last task's params
+//     for those). Its DAG leaf is dropped: the graph is built on the
+//     whole composed Pipeline (cheap: the base's dependencies are kept).
+//   - A composition adds a task under a fresh name or replaces one under
+//     its own name, so every other task's leaves stay the base's, except
+//     the context-variable ones of the list's former last task, and
+//     except where the part's premise fails; then the composed Pipeline is
+//     validated whole (decomposable and insertable say when).
+
+// leaf is one of Tekton's errors at one path (hasPath false: none).
+type leaf struct {
+	level            apis.DiagnosticLevel
+	message, details string
+	path             string
+	hasPath          bool
+}
+
+func leavesOf(errs *apis.FieldError, keep func(leaf) bool) []leaf {
+	var out []leaf
+	add := func(l leaf) {
+		if keep == nil || keep(l) {
+			out = append(out, l)
+		}
+	}
+	for _, e := range errs.WrappedErrors() {
+		if len(e.Paths) == 0 {
+			add(leaf{level: e.Level, message: e.Message, details: e.Details})
+		}
+		for _, p := range e.Paths {
+			add(leaf{level: e.Level, message: e.Message, details: e.Details, path: p, hasPath: true})
+		}
+	}
+	return out
+}
+
+// merged is what WrappedErrors gives for a set of leaves.
+func merged(ls []leaf) []*apis.FieldError {
+	errs := make([]*apis.FieldError, 0, len(ls))
+	for _, l := range ls {
+		e := &apis.FieldError{Message: l.message, Details: l.details, Level: l.level}
+		if l.hasPath {
+			e.Paths = []string{l.path}
+		}
+		errs = append(errs, e)
+	}
+	var all *apis.FieldError
+	return all.Also(errs...).WrappedErrors()
+}
+
+// isGraph is validateGraph's leaf: ErrInvalidValue(dag error, "tasks").
+func isGraph(l leaf) bool {
+	return l.hasPath && l.path == "spec.tasks" && strings.HasPrefix(l.message, "invalid value: ")
+}
+
+func isMetadata(l leaf) bool {
+	return l.hasPath && (l.path == "metadata" || strings.HasPrefix(l.path, "metadata."))
+}
+
+// isContext is a leaf of validatePipelineContextVariables (not indexed:
+// spec.tasks.value, spec.finally.value).
+func isContext(l leaf, finally bool) bool {
+	p := "spec.tasks.value"
+	if finally {
+		p = "spec.finally.value"
+	}
+	return l.hasPath && (l.path == p || strings.HasPrefix(l.path, p+"."))
+}
+
+// stubbed is p with every task but list[k] (finally or tasks) replaced by
+// a stub of the same name and place.
+func stubbed(p *v1.Pipeline, finally bool, k int) *v1.Pipeline {
+	q := &v1.Pipeline{TypeMeta: p.TypeMeta, ObjectMeta: p.ObjectMeta, Spec: p.Spec}
+	q.Spec.Tasks = stubs(p.Spec.Tasks, !finally, k)
+	q.Spec.Finally = stubs(p.Spec.Finally, finally, k)
+	return q
+}
+
+func stubs(list []v1.PipelineTask, keep bool, k int) []v1.PipelineTask {
+	out := make([]v1.PipelineTask, len(list))
+	for i := range list {
+		if keep && i == k {
+			out[i] = list[i]
+			continue
+		}
+		out[i] = v1.PipelineTask{Name: list[i].Name, TaskRef: &v1.TaskRef{Name: "stub"}}
+	}
+	return out
+}
+
+// parts is a build pipeline validated task by task.
+type parts struct {
+	whole string      // why the pipeline cannot be decomposed ("" when it can)
+	own   [2][][]leaf // per list (tasks, finally) and index: that task's part, without metadata and DAG
+	meta  []leaf      // the pipeline's metadata leaves
+	deps  map[string][]string
+	names map[string]bool // task names the pipeline refers to (runAfter, $(tasks.X…), $(finally.X…))
+	// matrixed tasks, and the tasks with an embedded taskSpec
+	matrixed, embedded map[string]bool
+}
+
+// decompose validates each task of b's pipeline in its part, and returns
+// the pipeline's own errors (the merge of every part and the graph).
+func (b *Build) decompose() []string {
+	p := b.Pipeline
+	pa := &parts{deps: v1.PipelineTaskList(p.Spec.Tasks).Deps(), names: referencedNames(p),
+		matrixed: map[string]bool{}, embedded: map[string]bool{}}
+	b.parts = pa
+	if pa.whole = decomposable(p); pa.whole != "" {
+		return errorList(Validate(p))
+	}
+	for li, list := range [][]v1.PipelineTask{p.Spec.Tasks, p.Spec.Finally} {
+		pa.own[li] = make([][]leaf, len(list))
+		for j, pt := range list {
+			if pt.IsMatrixed() {
+				pa.matrixed[pt.Name] = true
+			}
+			if pt.TaskSpec != nil {
+				pa.embedded[pt.Name] = true
+			}
+			ls := leavesOf(Validate(stubbed(p, li == 1, j)), func(l leaf) bool { return !isGraph(l) })
+			for _, l := range ls {
+				if isMetadata(l) {
+					if li == 0 && j == 0 {
+						pa.meta = append(pa.meta, l)
+					}
+					continue
+				}
+				pa.own[li][j] = append(pa.own[li][j], l)
+				if strings.HasPrefix(l.message, artifactsMessage) {
+					pa.whole = "a task uses artifacts: Tekton reports only the first"
+				}
+			}
+		}
+	}
+	if why := pa.matrixPremise(p.Spec.Tasks, p.Spec.Finally); why != "" {
+		pa.whole = why
+	}
+	if pa.whole != "" {
+		return errorList(Validate(p))
+	}
+	var all []leaf
+	all = append(all, pa.meta...)
+	for li := range pa.own {
+		for _, ls := range pa.own[li] {
+			all = append(all, ls...)
+		}
+	}
+	all = append(all, graphLeaves(p.Spec.Tasks, pa.deps)...)
+	var out []string
+	for _, e := range merged(all) {
+		out = append(out, e.Error())
+	}
+	return out
+}
+
+// artifactsMessage starts validateArtifactReference's error, which Tekton
+// reports for the first task using artifacts only.
+const artifactsMessage = "feature flag enable-artifacts"
+
+// decomposable says why Tekton's cross-task checks could see a stub
+// (child Pipelines, whose result refs are checked; an empty tasks list,
+// which finally is checked against).
+func decomposable(p *v1.Pipeline) string {
+	if len(p.Spec.Tasks) == 0 {
+		return "no tasks"
+	}
+	for _, list := range [][]v1.PipelineTask{p.Spec.Tasks, p.Spec.Finally} {
+		for _, pt := range list {
+			if pt.PipelineRef != nil || pt.PipelineSpec != nil {
+				return "a task runs a child Pipeline"
+			}
+		}
+	}
+	return ""
+}
+
+// matrixPremise says why Tekton's matrix checks across tasks (a matrixed
+// task's results consumed as a whole, [*], and of type string when its
+// taskSpec is known) could report something; "" when they cannot.
+func (pa *parts) matrixPremise(lists ...[]v1.PipelineTask) string {
+	if len(pa.matrixed) == 0 {
+		return ""
+	}
+	for _, list := range lists {
+		for _, pt := range list {
+			if !pa.matrixed[pt.Name] {
+				continue
+			}
+			if pt.TaskSpec != nil {
+				return "a matrixed task embeds its taskSpec"
+			}
+			if pt.TaskRef != nil && pa.embedded[pt.TaskRef.Name] {
+				return "a matrixed task refers to a pipeline task's name"
+			}
+		}
+	}
+	for _, list := range lists {
+		for _, pt := range list {
+			if why := pa.consumesMatrix(pt); why != "" {
+				return why
+			}
+		}
+	}
+	return ""
+}
+
+// consumesMatrix says when a task reads a matrixed task's result other
+// than whole.
+func (pa *parts) consumesMatrix(pt v1.PipelineTask) string {
+	params := append(v1.Params{}, pt.Params...)
+	if pt.Matrix != nil {
+		params = append(params, pt.Matrix.Params...)
+		for _, inc := range pt.Matrix.Include {
+			params = append(params, inc.Params...)
+		}
+	}
+	for _, p := range params {
+		exprs, _ := p.GetVarSubstitutionExpressions()
+		for _, e := range exprs {
+			parts := strings.Split(e, ".")
+			if len(parts) > 2 && parts[0] == "tasks" && pa.matrixed[parts[1]] && !strings.HasSuffix(e, "[*]") {
+				return "a task reads one result of matrixed task " + parts[1]
+			}
+		}
+	}
+	return ""
+}
+
+var nameRef = regexp.MustCompile(`\b(?:tasks|finally)\.([^.\s)"\\\[]+)`)
+
+// referencedNames are the task names anything in p refers to.
+func referencedNames(p *v1.Pipeline) map[string]bool {
+	out := map[string]bool{}
+	raw, _ := json.Marshal(p.Spec)
+	for _, m := range nameRef.FindAllSubmatch(raw, -1) {
+		out[string(m[1])] = true
+	}
+	for _, list := range [][]v1.PipelineTask{p.Spec.Tasks, p.Spec.Finally} {
+		for _, pt := range list {
+			for _, r := range pt.RunAfter {
+				out[r] = true
+			}
+		}
+	}
+	return out
+}
+
+func graphLeaves(tasks []v1.PipelineTask, deps map[string][]string) []leaf {
+	if _, err := dag.Build(v1.PipelineTaskList(tasks), deps); err != nil {
+		return leavesOf(apis.ErrInvalidValue(err.Error(), "tasks").ViaField("spec"), nil)
+	}
+	return nil
+}
+
+// validateComposed returns Tekton's errors on p, b's pipeline with
+// list[k] (spec.finally when finally) added or, replace, replaced.
+func (b *Build) validateComposed(p *v1.Pipeline, finally bool, k int, replace bool) []*apis.FieldError {
+	pa := b.parts
+	if pa == nil || pa.whole != "" || b.full {
+		return Validate(p).WrappedErrors()
+	}
+	li := 0
+	list := p.Spec.Tasks
+	if finally {
+		li, list = 1, p.Spec.Finally
+	}
+	pt := list[k]
+	if !replace && pa.names[pt.Name] {
+		return Validate(p).WrappedErrors() // the base refers to the new name: its own errors may change
+	}
+	if pt.IsMatrixed() || pa.consumesMatrix(pt) != "" {
+		return Validate(p).WrappedErrors()
+	}
+	for m := range pa.matrixed {
+		if t := b.task(m); t != nil && t.TaskRef != nil && t.TaskRef.Name == pt.Name {
+			return Validate(p).WrappedErrors()
+		}
+	}
+	ls := leavesOf(Validate(stubbed(p, finally, k)), func(l leaf) bool { return !isGraph(l) })
+	for l := range pa.own {
+		for j, own := range pa.own[l] {
+			if l == li && j == k && replace {
+				continue
+			}
+			lostLast := l == li && !replace && j == len(pa.own[l])-1
+			for _, x := range own {
+				if lostLast && isContext(x, l == 1) {
+					continue
+				}
+				ls = append(ls, x)
+			}
+		}
+	}
+	deps := pa.deps
+	if !finally {
+		deps = maps.Clone(pa.deps)
+		if d := pt.Deps(); len(d) > 0 {
+			deps[pt.Name] = d
+		} else {
+			delete(deps, pt.Name)
+		}
+	}
+	ls = append(ls, graphLeaves(p.Spec.Tasks, deps)...)
+	return merged(ls)
+}

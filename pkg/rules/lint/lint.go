@@ -4,10 +4,13 @@ package lint
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/tektoncd/pipeline/pkg/apis/config"
 	"knative.dev/pkg/apis"
@@ -337,6 +340,54 @@ func validationContext() context.Context {
 	return config.ToContext(ctx, config.FromContextOrDefaults(ctx))
 }
 
+// Validated is Tekton's verdict on each distinct Task or StepAction of a
+// run, by content (the decoded object): a manifest met twice (a version
+// copied unchanged, the same file in two submissions) is validated once.
+var Validated = &check.Input{Name: "Tekton validation", PerRun: true,
+	Compute: func(*check.Pass) (any, error) { return &validations{}, nil }}
+
+type validations struct{ byContent sync.Map } // content hash → *validation
+
+type validation struct {
+	once sync.Once
+	errs []*apis.FieldError // WrappedErrors, computed once: it sorts paths in place
+}
+
+// of validates a Task or a StepAction (nil, false for anything else).
+func (v *validations) of(m *manifest.File) ([]*apis.FieldError, bool) {
+	var obj any
+	switch {
+	case m.Task != nil:
+		obj = m.Task
+	case m.StepAction != nil:
+		obj = m.StepAction
+	default:
+		return nil, false
+	}
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, false
+	}
+	sum := sha256.Sum256(append([]byte(m.Kind+"\n"), raw...))
+	e, _ := v.byContent.LoadOrStore(sum, &validation{})
+	val := e.(*validation)
+	val.once.Do(func() {
+		ctx := validationContext()
+		var errs *apis.FieldError
+		if m.Task != nil {
+			t := m.Task.DeepCopy()
+			t.SetDefaults(ctx)
+			errs = t.Validate(ctx)
+		} else {
+			sa := m.StepAction.DeepCopy()
+			sa.SetDefaults(ctx)
+			errs = sa.Validate(ctx)
+		}
+		val.errs = errs.WrappedErrors()
+	})
+	return val.errs, true
+}
+
 // Schema runs tektoncd/pipeline's own defaulting and validation.
 var Schema = &check.Check{
 	ID:       manifest.RuleSchema,
@@ -365,6 +416,7 @@ spec:
       image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
       script: echo hello
 `,
+	Requires: []*check.Input{Validated},
 	Run: func(pass *check.Pass) []check.Finding {
 		s := pass.Submission
 
@@ -373,32 +425,19 @@ spec:
 		if m == nil {
 			return out
 		}
-		ctx := validationContext()
-		var errs *apis.FieldError
-		switch {
-		case m.Task != nil:
-			t := m.Task.DeepCopy()
-			t.SetDefaults(ctx)
-			errs = t.Validate(ctx)
-		case m.StepAction != nil:
-			sa := m.StepAction.DeepCopy()
-			sa.SetDefaults(ctx)
-			errs = sa.Validate(ctx)
-		default:
+		errs, ok := pass.ResultOf[Validated].(*validations).of(m)
+		if !ok {
 			return out
 		}
 		return append(out, FieldErrors(m, errs)...)
 	},
 }
 
-// FieldErrors maps Tekton/knative validation errors to findings, one per
-// field path, at the line of that field.
-func FieldErrors(m *manifest.File, errs *apis.FieldError) []check.Finding {
-	if errs == nil {
-		return nil
-	}
+// FieldErrors maps Tekton/knative validation errors (WrappedErrors) to
+// findings, one per field path, at the line of that field.
+func FieldErrors(m *manifest.File, errs []*apis.FieldError) []check.Finding {
 	var out []check.Finding
-	for _, e := range errs.WrappedErrors() {
+	for _, e := range errs {
 		msg := e.Message
 		if e.Details != "" {
 			msg += ": " + e.Details

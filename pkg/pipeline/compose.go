@@ -501,8 +501,8 @@ func (b *Build) bindParam(p v1.ParamSpec, slot Slot, pl *Place, m Mapping) (val 
 	}
 	n := Norm(p.Name)
 	if pl != nil {
-		for _, fed := range pl.Spec.Params {
-			if Norm(fed.Name) == n && fed.Value.Type == typ {
+		for i, fed := range pl.Spec.Params {
+			if pl.fedNorm[i] == n && fed.Value.Type == typ {
 				return fed.Value, "what " + pl.Spec.Name + " is fed as " + fed.Name, ""
 			}
 		}
@@ -518,8 +518,8 @@ func (b *Build) bindParam(p v1.ParamSpec, slot Slot, pl *Place, m Mapping) (val 
 	if in, ok := b.Inputs[n]; ok && in.Value.Type == typ && slot.IsCheck() {
 		return in.Value, "what " + in.From + " passes as " + in.Param, ""
 	}
-	for _, ps := range b.Pipeline.Spec.Params {
-		if Norm(ps.Name) != n || paramType(ps) != typ {
+	for i, ps := range b.Pipeline.Spec.Params {
+		if b.paramNorm[i] != n || paramType(ps) != typ {
 			continue
 		}
 		switch typ {

@@ -62,6 +62,7 @@ type Build struct {
 
 	baseErrors map[string]bool // Tekton's verdict on the pipeline itself
 	parts      *parts          // the pipeline validated task by task
+	paramNorm  []string        // Norm of each pipeline param's name
 	full       bool            // validate compositions whole (ValidateWhole)
 	depsOnce   sync.Once
 	upstream   map[string]map[string]bool // by task: every task it runs after
@@ -200,6 +201,9 @@ func (c *Contract) load(rel string) (*Build, string) {
 	b.collectReferences()
 	for _, ti := range b.Tasks {
 		ti.indexResults()
+	}
+	for _, p := range f.Pipeline.Spec.Params {
+		b.paramNorm = append(b.paramNorm, Norm(p.Name))
 	}
 	b.findProducer()
 	b.findChecks()
@@ -565,6 +569,8 @@ type Place struct {
 	// Emits are the results its own Task declares (when resolved).
 	Emits map[string]bool
 	Index int // in spec.tasks, or spec.finally for Finally
+
+	fedNorm []string // Norm of each of Spec.Params' names
 }
 
 // findPlaces classifies every pipeline task by where it stands: finally;
@@ -595,6 +601,9 @@ func (b *Build) findPlaces() {
 	}{{b.Pipeline.Spec.Tasks, false}, {b.Pipeline.Spec.Finally, true}} {
 		for i, pt := range list.tasks {
 			pl := &Place{Info: b.Tasks[pt.Name], Spec: pt, Index: i, Emits: map[string]bool{}}
+			for _, p := range pt.Params {
+				pl.fedNorm = append(pl.fedNorm, Norm(p.Name))
+			}
 			for r := range pl.Info.Declared {
 				pl.Emits[r] = true
 			}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"regexp"
 	"strings"
@@ -188,12 +189,20 @@ func (b *Build) decompose() []string {
 // reports for the first task using artifacts only.
 const artifactsMessage = "feature flag enable-artifacts"
 
+// maxParts bounds the tasks of a pipeline validated task by task: each
+// part holds a stub of every other task (real build pipelines have ~45).
+const maxParts = 128
+
 // decomposable says why Tekton's cross-task checks could see a stub
 // (child Pipelines, whose result refs are checked; an empty tasks list,
-// which finally is checked against).
+// which finally is checked against), or why the parts would cost more
+// than they save.
 func decomposable(p *v1.Pipeline) string {
 	if len(p.Spec.Tasks) == 0 {
 		return "no tasks"
+	}
+	if n := len(p.Spec.Tasks) + len(p.Spec.Finally); n > maxParts {
+		return fmt.Sprintf("%d tasks: a part per task would cost their square", n)
 	}
 	for _, list := range [][]v1.PipelineTask{p.Spec.Tasks, p.Spec.Finally} {
 		for _, pt := range list {

@@ -161,3 +161,25 @@ func badTasks(t *testing.T) []*v1.Task {
 	}
 	return tasks
 }
+
+// A pipeline of more tasks than parts are worth is validated whole, with
+// the same verdicts.
+func TestLargePipelineIsValidatedWhole(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: tekton.dev/v1\nkind: Pipeline\nmetadata:\n  name: big-build\nspec:\n  params:\n  - name: skip-checks\n    default: \"false\"\n")
+	b.WriteString("  results:\n  - name: IMAGE_URL\n    value: $(tasks.build.results.IMAGE_URL)\n  - name: IMAGE_DIGEST\n    value: $(tasks.build.results.IMAGE_DIGEST)\n")
+	b.WriteString("  tasks:\n  - name: build\n    taskRef:\n      name: buildah\n")
+	for i := range maxParts {
+		fmt.Fprintf(&b, "  - name: step-%d\n    runAfter: [build]\n    taskRef:\n      name: lint\n", i)
+	}
+	dir := t.TempDir()
+	testrepo.Write(t, dir, map[string]string{"pipelines/big-build/big-build.yaml": b.String()})
+	c, err := Load(filepath.Join(dir, "pipelines"))
+	if err != nil || len(c.Pipelines) != 1 {
+		t.Fatalf("big-build did not load: %v %v", err, c.Ignored)
+	}
+	if why := c.Pipelines[0].parts.whole; !strings.Contains(why, "tasks") {
+		t.Errorf("a %d-task pipeline is validated task by task (%q)", maxParts+1, why)
+	}
+	sameVerdicts(t, filepath.Join(dir, "pipelines"), badTasks(t)[:3], false)
+}

@@ -7,8 +7,11 @@ package pipeline
 // pipeline_test.go.
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"taskgate.dev/taskgate/internal/testrepo"
 )
 
 func TestCorpusLoadHead(t *testing.T) {
@@ -197,5 +200,24 @@ func TestCorpusWorkspaceOnlyWherePipelinesLackIt(t *testing.T) {
 		if !lacks && fit.Workspaces[0].Value != "workspace" {
 			t.Errorf("%s: source bound to %v", name, fit.Workspaces)
 		}
+	}
+}
+
+// Over build-definitions' Tasks and build pipelines (today's and the
+// history snapshots), the task-by-task validation reaches the verdicts
+// of validating each composed Pipeline whole (the integration rules'
+// findings over both catalogs: pkg/rules/integration).
+func TestCorpusTaskByTaskIsWhole(t *testing.T) {
+	bd := testrepo.Corpus(t, "build-definitions")
+	tasks := tasksUnder(t, bd, ".")
+	if len(tasks) < 50 {
+		t.Fatalf("only %d Tasks in build-definitions", len(tasks))
+	}
+	history, _ := filepath.Glob(filepath.Join(bd, "_history", "*", "pipelines"))
+	if len(history) < 2 {
+		t.Fatalf("history snapshots: %v", history)
+	}
+	for _, dir := range append([]string{filepath.Join(bd, "pipelines")}, history...) {
+		sameVerdicts(t, dir, tasks, false)
 	}
 }

@@ -4,8 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"taskgate.dev/taskgate/internal/testrepo"
 	"testing"
+
+	"taskgate.dev/taskgate/internal/testrepo"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"taskgate.dev/taskgate/pkg/manifest"

@@ -120,25 +120,6 @@ func tasksUnder(t *testing.T, root, sub string) []*v1.Task {
 	return out
 }
 
-// Over build-definitions' Tasks and build pipelines (today's and the
-// history snapshots), the task-by-task validation reaches the verdicts
-// of validating each composed Pipeline whole (the integration rules'
-// findings over both catalogs: pkg/rules/integration).
-func TestTaskByTaskIsWholeOnTheCorpus(t *testing.T) {
-	bd := testrepo.Corpus(t, "build-definitions")
-	tasks := tasksUnder(t, bd, ".")
-	if len(tasks) < 50 {
-		t.Fatalf("only %d Tasks in build-definitions", len(tasks))
-	}
-	history, _ := filepath.Glob(filepath.Join(bd, "_history", "*", "pipelines"))
-	if len(history) < 2 {
-		t.Fatalf("history snapshots: %v", history)
-	}
-	for _, dir := range append([]string{filepath.Join(bd, "pipelines")}, history...) {
-		sameVerdicts(t, dir, tasks, false)
-	}
-}
-
 // The same on the fixtures shipped here, at every place of their
 // pipelines, with hand-made bad Tasks.
 func TestTaskByTaskIsWholeOnFixtures(t *testing.T) {
@@ -147,8 +128,9 @@ func TestTaskByTaskIsWholeOnFixtures(t *testing.T) {
 		tasks = append(tasks, task(t, "testdata", f))
 	}
 	tasks = append(tasks, tasksUnder(t, "../rules/integration/testdata", ".")...)
+	tasks = append(tasks, tasksUnder(t, mini(t, ""), "task")...)
 	tasks = append(tasks, badTasks(t)...)
-	sameVerdicts(t, "../rules/integration/testdata/contract/pipelines", tasks, true)
+	sameVerdicts(t, mini(t, "pipelines"), tasks, true)
 	sameVerdicts(t, "testdata/compose/pipelines", tasks, true)
 }
 

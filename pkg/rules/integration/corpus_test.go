@@ -215,3 +215,16 @@ func TestCorpusEveryTaskThePipelinesRunFitsThem(t *testing.T) {
 		oracle(t, root, dir)
 	}
 }
+
+// Both catalogs of the corpus against every build pipeline: the findings
+// and summaries are those of validating each composed Pipeline whole.
+func TestCorpusTaskByTaskFindingsAreWhole(t *testing.T) {
+	bd := testrepo.Corpus(t, "build-definitions")
+	n := 0
+	for _, root := range []string{bd, testrepo.Corpus(t, "tektoncd-catalog")} {
+		n += sameFindings(t, root, filepath.Join(bd, "pipelines"))
+	}
+	if n < 350 {
+		t.Errorf("only %d submissions judged: is the corpus complete?", n)
+	}
+}

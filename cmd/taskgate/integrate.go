@@ -45,6 +45,7 @@ func runIntegrate(args []string, stdout, stderr io.Writer) int {
 	}
 	status := exitOK
 	for _, s := range plan.Submissions {
+		s = s.Load()
 		if s.Manifest == nil || s.Manifest.Task == nil {
 			continue // not a Task: nothing to compose (validate says why)
 		}

@@ -12,8 +12,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"taskgate.dev/taskgate/pkg/config"
 	"taskgate.dev/taskgate/pkg/manifest"
@@ -70,6 +72,8 @@ type Submission struct {
 	// Refused is a symlink where a submission directory would be: nothing
 	// of it was read, only its input/limits finding is reported.
 	Refused bool
+
+	unread bool // listed, not loaded (see List)
 }
 
 // ID names the submission in reports: partners/hello/0.1.
@@ -149,10 +153,44 @@ func short(rev string) string {
 	return rev
 }
 
-// Discover lists every submission in the repository, sorted by directory.
-// A symlink where a layout, task or version directory would be is never
-// followed: it becomes a refused submission carrying the finding.
+// Discover lists every submission in the repository, sorted by directory,
+// and loads them (in parallel). A symlink where a layout, task or version
+// directory would be is never followed: it becomes a refused submission
+// carrying the finding.
 func (r *Repo) Discover() ([]*Submission, error) {
+	subs, err := r.List()
+	if err != nil {
+		return nil, err
+	}
+	LoadAll(subs)
+	return subs, nil
+}
+
+// LoadAll loads listed submissions in place, in parallel.
+func LoadAll(subs []*Submission) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				subs[i] = subs[i].Load()
+			}
+		}()
+	}
+	for i := range subs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// List is Discover without reading anything but directories: each
+// submission is only listed (its files are read by Load), so a run can
+// load, check and drop them one at a time instead of holding them all.
+// Refused submissions (symlinks) are complete as listed.
+func (r *Repo) List() ([]*Submission, error) {
 	var subs []*Submission
 	for _, layout := range Layouts {
 		if isSymlink(r.abs(layout)) {
@@ -178,7 +216,7 @@ func (r *Repo) Discover() ([]*Submission, error) {
 			}
 			for _, v := range versions {
 				if v.IsDir() || r.refusedLink(path.Join(taskDir, v.Name()), v) {
-					subs = append(subs, r.load(layout, name.Name(), v.Name()))
+					subs = append(subs, r.listed(layout, name.Name(), v.Name()))
 				}
 			}
 		}
@@ -186,6 +224,28 @@ func (r *Repo) Discover() ([]*Submission, error) {
 	sort.Slice(subs, func(i, j int) bool { return subs[i].Dir < subs[j].Dir })
 	return subs, nil
 }
+
+// listed is a submission found and not yet read: its place only.
+func (r *Repo) listed(layout, name, version string) *Submission {
+	if link := r.symlinkOn(layout, name, version); link != "" {
+		return r.refused(layout, name, version, link)
+	}
+	dir := path.Join(layout, name, version)
+	return &Submission{Repo: r, Layout: layout, Name: name, Version: version, Dir: dir, TaskPath: path.Join(dir, name+".yaml"), unread: true}
+}
+
+// Load returns the submission with its files read: a new one when s is
+// only listed (s itself stays light), else s.
+func (s *Submission) Load() *Submission {
+	if !s.unread {
+		return s
+	}
+	return s.Repo.load(s.Layout, s.Name, s.Version)
+}
+
+// Listed says whether the submission is only listed (see List): its
+// files are not read yet.
+func (s *Submission) Listed() bool { return s.unread }
 
 // Submission loads the submission at a repo-relative directory
 // (`partners/<name>/<version>`).
@@ -272,11 +332,20 @@ func (r *Repo) refused(layout, name, version, link string) *Submission {
 // has a few dozen).
 const maxFiles = 1000
 
-func (r *Repo) load(layout, name, version string) *Submission {
+// symlinkOn is the first of a submission's layout, task and version
+// directories that is a symlink, or "".
+func (r *Repo) symlinkOn(layout, name, version string) string {
 	for _, link := range []string{layout, path.Join(layout, name), path.Join(layout, name, version)} {
 		if isSymlink(r.abs(link)) {
-			return r.refused(layout, name, version, link)
+			return link
 		}
+	}
+	return ""
+}
+
+func (r *Repo) load(layout, name, version string) *Submission {
+	if link := r.symlinkOn(layout, name, version); link != "" {
+		return r.refused(layout, name, version, link)
 	}
 	s := &Submission{Repo: r, Layout: layout, Name: name, Version: version}
 	s.Dir = path.Join(layout, name, version)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -68,7 +69,14 @@ type Result struct {
 
 // Findings returns every finding in deterministic order.
 func (r *Result) Findings() []Finding {
-	var out []Finding
+	n := 0
+	for _, s := range r.Submissions {
+		n += len(s.Findings)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Finding, 0, n)
 	for _, s := range r.Submissions {
 		out = append(out, s.Findings...)
 	}
@@ -77,7 +85,13 @@ func (r *Result) Findings() []Finding {
 }
 
 // Count counts findings of a severity over all submissions.
-func (r *Result) Count(sev Severity) int { return count(r.Findings(), sev) }
+func (r *Result) Count(sev Severity) int {
+	n := 0
+	for _, s := range r.Submissions {
+		n += count(s.Findings, sev)
+	}
+	return n
+}
 
 func count(fs []Finding, sev Severity) int {
 	n := 0
@@ -178,6 +192,14 @@ func (c *clock) of(i int) (time.Time, bool) {
 	return c.deadline[i], c.byRun[i]
 }
 
+// done forgets a finished submission's deadline.
+func (c *clock) done(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.deadline, i)
+	delete(c.byRun, i)
+}
+
 // runWithin runs a check until the submission's deadline. A check past
 // it is left to finish unheard: the verdict cannot wait for it.
 func (c *clock) runWithin(i int, run func() ([]Finding, string), chk *Check) (found []Finding, notRun string) {
@@ -275,100 +297,153 @@ func Resolve(cfg *config.Config, checks []*Check) (*Settings, error) {
 // Run runs every check on every submission, in parallel, and returns the
 // findings in a deterministic order. A check that panics becomes an
 // error finding: a check never silently fails to run.
+//
+// Submissions only listed (catalog.Repo.List) are streamed: each is
+// loaded by the first of its checks to run, and once its last check is
+// done its result is kept and its files and inputs are dropped, so memory
+// follows the submissions in flight, not the catalog.
 func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 	if set == nil {
 		set = &Settings{}
 	}
 	res := &Result{Checks: checks, Submissions: make([]SubmissionResult, len(subs))}
-	type job struct{ s, c int }
-	now := time.Now()
-	found := make([][][]Finding, len(subs))
-	skipped := make([][]string, len(subs))
-	waived := make([][]*config.Waiver, len(subs))
-	notRun := make([][]string, len(subs))
-	for i, s := range subs {
-		found[i] = make([][]Finding, len(checks))
-		skipped[i] = make([]string, len(checks))
-		waived[i] = make([]*config.Waiver, len(checks))
-		notRun[i] = make([]string, len(checks))
-		skips := Skips(s)
-		for j, c := range checks {
-			switch w := set.waiverFor(s, c.ID, now); {
-			case s.Refused && c.ID != manifest.RuleLimits:
-				skipped[i][j] = "not run: " + s.Dir + " is a symlink, so nothing of it was read (" + manifest.RuleLimits + ")"
-			case set.disabled[c.ID]:
-				skipped[i][j] = "disabled in " + config.FileName
-			case w != nil:
-				waived[i][j] = w
-				skipped[i][j] = fmt.Sprintf("waived by %s:%d until %s: %s", config.FileName, w.Line, w.Expires, w.Reason)
-			case skips[c.ID] != "" && !Protected(c.ID):
-				skipped[i][j] = "skipped by " + SkipAnnotation + ": " + skips[c.ID]
-			}
-		}
-	}
-	cache := &inputs{given: set.Given}
+	r := &run{checks: checks, set: set, now: time.Now(), clock: newClock(set.Budget), shared: &store{}, res: res}
 	jobs := make(chan job)
 	var wg sync.WaitGroup
-	workers := runtime.GOMAXPROCS(0)
-	clk := newClock(set.Budget)
-	for w := 0; w < workers; w++ {
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for jb := range jobs {
-				found[jb.s][jb.c], notRun[jb.s][jb.c] = clk.runWithin(jb.s, func() ([]Finding, string) { return runOne(cache, subs[jb.s], checks[jb.c]) }, checks[jb.c])
+				r.do(jb)
 			}
 		}()
 	}
-	for i := range subs {
+	for i, s := range subs {
+		u := &unit{i: i, listed: s}
+		if len(checks) == 0 {
+			r.finish(u.open(r))
+			continue
+		}
+		u.left.Store(int32(len(checks)))
 		for j := range checks {
-			if skipped[i][j] == "" {
-				jobs <- job{i, j}
-			}
+			jobs <- job{u, j}
 		}
 	}
 	close(jobs)
 	wg.Wait()
-
-	for i, s := range subs {
-		sr := SubmissionResult{ID: s.ID(), Name: s.Name, Version: s.Version, File: s.TaskPath}
-		if s.Manifest != nil {
-			sr.File = s.Manifest.Path
-		}
-		for j, c := range checks {
-			st := Status{Check: c.ID, Skipped: skipped[i][j], Waiver: waived[i][j]}
-			if notRun[i][j] != "" {
-				st.Skipped = "not run: " + notRun[i][j]
-			}
-			for _, f := range found[i][j] {
-				f = normalize(f, c, s, sr.File, set)
-				switch f.Severity {
-				case Error:
-					st.Errors++
-				case Warning:
-					st.Warnings++
-				default:
-					st.Infos++
-				}
-				sr.Findings = append(sr.Findings, f)
-			}
-			sr.Checks = append(sr.Checks, st)
-		}
-		Sort(sr.Findings)
-		cache.report(s, &sr)
-		res.Submissions[i] = sr
-	}
 	return res
 }
 
-func runOne(cache *inputs, s *catalog.Submission, c *Check) (out []Finding, notRun string) {
+// run is what the jobs of one Run share.
+type run struct {
+	checks []*Check
+	set    *Settings
+	now    time.Time
+	clock  *clock
+	shared *store // per-run inputs
+	res    *Result
+}
+
+// job is one check on one submission.
+type job struct {
+	u *unit
+	c int
+}
+
+// unit is one submission in flight: loaded by its first job, finished
+// by its last.
+type unit struct {
+	i      int
+	listed *catalog.Submission
+	once   sync.Once
+	left   atomic.Int32 // jobs not done
+
+	s       *catalog.Submission // loaded; nil once finished
+	inputs  *inputs
+	skipped []string
+	waived  []*config.Waiver
+	found   [][]Finding
+	notRun  []string
+}
+
+// open loads the submission and decides which checks do not run on it.
+func (u *unit) open(r *run) *unit {
+	u.once.Do(func() {
+		s := u.listed.Load()
+		u.s, u.inputs = s, &inputs{shared: r.shared, own: &store{}, given: r.set.Given}
+		n := len(r.checks)
+		u.skipped, u.waived, u.found, u.notRun = make([]string, n), make([]*config.Waiver, n), make([][]Finding, n), make([]string, n)
+		skips := Skips(s)
+		for j, c := range r.checks {
+			switch w := r.set.waiverFor(s, c.ID, r.now); {
+			case s.Refused && c.ID != manifest.RuleLimits:
+				u.skipped[j] = "not run: " + s.Dir + " is a symlink, so nothing of it was read (" + manifest.RuleLimits + ")"
+			case r.set.disabled[c.ID]:
+				u.skipped[j] = "disabled in " + config.FileName
+			case w != nil:
+				u.waived[j] = w
+				u.skipped[j] = fmt.Sprintf("waived by %s:%d until %s: %s", config.FileName, w.Line, w.Expires, w.Reason)
+			case skips[c.ID] != "" && !Protected(c.ID):
+				u.skipped[j] = "skipped by " + SkipAnnotation + ": " + skips[c.ID]
+			}
+		}
+	})
+	return u
+}
+
+func (r *run) do(jb job) {
+	u := jb.u.open(r)
+	if u.skipped[jb.c] == "" {
+		c := r.checks[jb.c]
+		u.found[jb.c], u.notRun[jb.c] = r.clock.runWithin(u.i, func() ([]Finding, string) { return runOne(u.inputs, u.s, c) }, c)
+	}
+	if u.left.Add(-1) == 0 { // the last job: every other one has written its part
+		r.finish(u)
+	}
+}
+
+// finish builds a submission's result and lets go of its files and inputs.
+func (r *run) finish(u *unit) {
+	s := u.s
+	sr := SubmissionResult{ID: s.ID(), Name: s.Name, Version: s.Version, File: s.TaskPath}
+	if s.Manifest != nil {
+		sr.File = s.Manifest.Path
+	}
+	for j, c := range r.checks {
+		st := Status{Check: c.ID, Skipped: u.skipped[j], Waiver: u.waived[j]}
+		if u.notRun[j] != "" {
+			st.Skipped = "not run: " + u.notRun[j]
+		}
+		for _, f := range u.found[j] {
+			f = normalize(f, c, s, sr.File, r.set)
+			switch f.Severity {
+			case Error:
+				st.Errors++
+			case Warning:
+				st.Warnings++
+			default:
+				st.Infos++
+			}
+			sr.Findings = append(sr.Findings, f)
+		}
+		sr.Checks = append(sr.Checks, st)
+	}
+	Sort(sr.Findings)
+	u.inputs.report(&sr)
+	r.res.Submissions[u.i] = sr
+	r.clock.done(u.i)
+	u.s, u.inputs, u.found = nil, nil, nil
+}
+
+func runOne(in *inputs, s *catalog.Submission, c *Check) (out []Finding, notRun string) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = []Finding{{Rule: c.ID, Severity: Error, Message: fmt.Sprintf("the check crashed on this submission (%v): this is a taskgate bug", r),
 				Help: "report it to the taskgate maintainers with this file; the check's verdict is unknown, so the gate fails"}}
 		}
 	}()
-	deps, err := cache.resultOf(c.Requires, s)
+	deps, err := in.resultOf(c.Requires, s)
 	if err != nil {
 		return []Finding{{Rule: c.ID, Severity: Error, Message: fmt.Sprintf("the check could not run: %v", err),
 			Help: "the check's verdict is unknown, so the gate fails; fix what the message names, or report a taskgate bug"}}, ""

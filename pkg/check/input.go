@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"taskgate.dev/taskgate/pkg/catalog"
 )
@@ -37,23 +38,46 @@ type Pass struct {
 // needs is absent), with the reason: the reports say so, never "passed".
 func (p *Pass) NotRun(reason string) { p.notRun = reason }
 
-// inputs computes each input once per key (a submission, or a repository
-// for per-run inputs), concurrency-safe; it lives for one run.
+// inputs computes each input once: the per-run ones in a store the whole
+// run shares (by repository), the others in the submission's own store,
+// dropped with it.
 type inputs struct {
+	shared, own *store
+	given       map[*Input]any // supplied by the run (Settings.Given)
+}
+
+// store holds computed inputs, concurrency-safe.
+type store struct {
 	mu    sync.Mutex
 	m     map[inputKey]*inputEntry
-	given map[*Input]any
+	order []inputKey // first use first: report in a stable order
 }
 
 type inputKey struct {
-	in  *Input
-	key any
+	in   *Input
+	repo *catalog.Repo // per-run inputs only
 }
 
 type inputEntry struct {
 	once sync.Once
+	done atomic.Bool // val and err are written (a check past its deadline may still be computing)
 	val  any
 	err  error
+}
+
+func (st *store) entry(k inputKey) *inputEntry {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.m == nil {
+		st.m = map[inputKey]*inputEntry{}
+	}
+	e := st.m[k]
+	if e == nil {
+		e = &inputEntry{}
+		st.m[k] = e
+		st.order = append(st.order, k)
+	}
+	return e
 }
 
 // resultOf computes what a check or input requires for a submission,
@@ -74,21 +98,14 @@ func (c *inputs) get(in *Input, s *catalog.Submission) (any, error) {
 	if v, ok := c.given[in]; ok {
 		return v, nil
 	}
-	var key any = s
+	var e *inputEntry
 	if in.PerRun {
-		key = s.Repo
+		e = c.shared.entry(inputKey{in, s.Repo})
+	} else {
+		e = c.own.entry(inputKey{in: in})
 	}
-	c.mu.Lock()
-	if c.m == nil {
-		c.m = map[inputKey]*inputEntry{}
-	}
-	e := c.m[inputKey{in, key}]
-	if e == nil {
-		e = &inputEntry{}
-		c.m[inputKey{in, key}] = e
-	}
-	c.mu.Unlock()
 	e.once.Do(func() {
+		defer e.done.Store(true)
 		defer func() {
 			if r := recover(); r != nil {
 				e.err = fmt.Errorf("computing the %s crashed (%v): this is a taskgate bug", in.Name, r)
@@ -111,12 +128,12 @@ func (c *inputs) get(in *Input, s *catalog.Submission) (any, error) {
 	return e.val, e.err
 }
 
-// report lets the inputs computed for a submission add to its result.
-func (c *inputs) report(s *catalog.Submission, r *SubmissionResult) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, e := range c.m {
-		if k.key == any(s) && k.in.Report != nil && e.err == nil {
+// report lets the inputs computed for the submission add to its result.
+func (c *inputs) report(r *SubmissionResult) {
+	c.own.mu.Lock()
+	defer c.own.mu.Unlock()
+	for _, k := range c.own.order {
+		if e := c.own.m[k]; k.in.Report != nil && e.done.Load() && e.err == nil {
 			k.in.Report(e.val, r)
 		}
 	}
@@ -125,6 +142,6 @@ func (c *inputs) report(s *catalog.Submission, r *SubmissionResult) {
 // Apply runs one check on one submission with freshly computed inputs
 // (tests, and commands that need one verdict).
 func Apply(c *Check, s *catalog.Submission) []Finding {
-	out, _ := runOne(&inputs{}, s, c)
+	out, _ := runOne(&inputs{shared: &store{}, own: &store{}}, s, c)
 	return out
 }

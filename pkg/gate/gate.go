@@ -53,9 +53,11 @@ type Plan struct {
 	Change   *catalog.Change // nil without ChangedFrom
 	Checks   []*check.Check
 	Settings *check.Settings
-	// Submissions are the Task versions to check; Deleted the versions the
-	// change removes (only whether they are still used is judged); Rest
-	// the changed files outside any submission (owners only), or nil.
+	// Submissions are the Task versions to check, listed and not read
+	// (Run streams them through the checks; Load reads one); Deleted the
+	// versions the change removes (only whether they are still used is
+	// judged); Rest the changed files outside any submission (owners
+	// only), or nil.
 	Submissions []*catalog.Submission
 	Deleted     []*catalog.Submission
 	Rest        *catalog.Submission
@@ -100,7 +102,7 @@ func Prepare(o Options) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Repo: repo, Checks: checks}
-	if p.Submissions, err = repo.Discover(); err != nil {
+	if p.Submissions, err = repo.List(); err != nil {
 		return nil, err
 	}
 	if o.ChangedFrom != "" {

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -125,5 +126,45 @@ func TestClusterRules(t *testing.T) {
 
 	if _, err := Prepare(Options{Root: root, Rules: []string{"cluster/nope"}}); err == nil || !strings.Contains(err.Error(), `unknown rule "cluster/nope"`) {
 		t.Errorf("an unknown rule: %v", err)
+	}
+}
+
+// The plan lists submissions without reading them and the run streams
+// them: the verdict is the one over submissions loaded up front, and the
+// plan's submissions are still unread afterwards (nothing holds them).
+func TestRunStreamsListedSubmissions(t *testing.T) {
+	files := map[string]string{}
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		files["partners/"+n+"/OWNERS"] = "approvers: [someone]\n"
+		files["partners/"+n+"/0.1/README.md"] = "# " + n + "\n"
+		files["partners/"+n+"/0.1/"+n+".yaml"] = strings.Replace(task, "name: hello", "name: "+n, 1)
+	}
+	files["partners/e/0.2/e.yaml"] = "kind: [" // unreadable: a finding, not a crash
+	root := testrepo.New(t, files)
+	p, err := Prepare(Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed := p.Run()
+	for _, s := range p.Submissions {
+		if !s.Listed() || s.Manifest != nil {
+			t.Errorf("%s: the plan's submission was read by the run", s.Dir)
+		}
+	}
+	loaded, err := p.Repo.Discover()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(loaded) != 6 || len(streamed.Submissions) != 6 {
+		t.Fatalf("%d submissions loaded, %d streamed: want 6", len(loaded), len(streamed.Submissions))
+	}
+	want := check.Run(loaded, p.Checks, p.Settings)
+	if got, exp := fmt.Sprint(streamed.Findings()), fmt.Sprint(want.Findings()); got != exp {
+		t.Errorf("streamed findings differ from loaded ones:\n%s\nwant\n%s", got, exp)
+	}
+	for i := range want.Submissions {
+		if g, w := streamed.Submissions[i], want.Submissions[i]; g.ID != w.ID || g.File != w.File || fmt.Sprint(g.Checks) != fmt.Sprint(w.Checks) {
+			t.Errorf("submission %d: %s %s %v, want %s %s %v", i, g.ID, g.File, g.Checks, w.ID, w.File, w.Checks)
+		}
 	}
 }

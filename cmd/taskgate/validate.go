@@ -23,6 +23,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	event := fs.String("event", "", "`EVENT` a pipeline judges: pull_request (an empty or malformed --author fails owners/unauthorized closed) or push (merged work: no author)")
 	maintainers := fs.String("maintainers", "", "catalog maintainers: a comma-separated `LIST` of logins, or a YAML FILE (maintainers: [...], teams: {org/team: [...]})")
 	configFromBase := fs.Bool("config-from-base", false, "read "+config.FileName+" as it was at the merge base of --changed-from: a pull request cannot switch rules off for itself")
+	cacheDir := fs.String("cache", "", "keep verdicts in `DIR` between runs: a submission whose files, pipelines, StepActions, configuration and settings did not change (with the same build of taskgate) is not checked again")
 	verbose := fs.Bool("v", false, "text format: list the info findings too (by default only their count)")
 	var also alsoFlag
 	fs.Var(&also, "also", "also write the report as `FORMAT=FILE` (repeatable), e.g. --also markdown=comment.md")
@@ -39,7 +40,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	plan, err := gate.Prepare(gate.Options{Root: first(paths), PipelinesDir: *pipelines, ChangedFrom: *changedFrom,
-		ConfigFromBase: *configFromBase, Author: *author, Maintainers: *maintainers, Event: *event})
+		ConfigFromBase: *configFromBase, Author: *author, Maintainers: *maintainers, Event: *event, Cache: *cacheDir})
 	if err != nil { // may quote the repository (a path, a symlink's target): one line, escaped
 		fmt.Fprintf(stderr, "taskgate validate: %s\n", report.EscapeControls(err.Error()))
 		return exitUsage

@@ -90,6 +90,11 @@ type Check struct {
 	// Run returns the check's findings; a finding without a severity gets
 	// the check's.
 	Run func(pass *Pass) []Finding
+	// Environment, when set, fingerprints what the verdict depends on
+	// besides the submission, the inputs and the settings (a tool on the
+	// machine): a memo serves a kept verdict only under the same
+	// fingerprint. ok false (Clock: the time) means never from a memo.
+	Environment func() (fingerprint string, ok bool)
 }
 
 // At builds a finding at a field path of a manifest (`spec.steps[0].image`);

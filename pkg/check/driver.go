@@ -131,6 +131,9 @@ type Settings struct {
 	// from the repository (the cluster `taskgate dry-run` connects to);
 	// an input without one is computed.
 	Given map[*Input]any
+	// Memo, when set, keeps verdicts between runs and serves those whose
+	// inputs did not change.
+	Memo Memo
 }
 
 // Budget bounds the time of a run. The checks of one submission get at
@@ -308,6 +311,9 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 	}
 	res := &Result{Checks: checks, Submissions: make([]SubmissionResult, len(subs))}
 	r := &run{checks: checks, set: set, now: time.Now(), clock: newClock(set.Budget), shared: &store{}, res: res}
+	if set.Memo != nil {
+		r.memo = &memoRun{memo: set.Memo}
+	}
 	jobs := make(chan job)
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -343,6 +349,7 @@ type run struct {
 	clock  *clock
 	shared *store // per-run inputs
 	res    *Result
+	memo   *memoRun // nil: no memo
 }
 
 // job is one check on one submission.
@@ -365,6 +372,11 @@ type unit struct {
 	waived  []*config.Waiver
 	found   [][]Finding
 	notRun  []string
+
+	key         string          // in the memo; "" when nothing of it is kept
+	kept        map[string]bool // checks the memo keeps
+	served      []bool          // by check: from the memo, not run
+	integration *KeptIntegration
 }
 
 // open loads the submission and decides which checks do not run on it.
@@ -388,13 +400,58 @@ func (u *unit) open(r *run) *unit {
 				u.skipped[j] = "skipped by " + SkipAnnotation + ": " + skips[c.ID]
 			}
 		}
+		if r.memo != nil {
+			u.recall(r)
+		}
 	})
 	return u
 }
 
+// recall serves what the memo kept of the submission.
+func (u *unit) recall(r *run) {
+	keys := r.memo.keysFor(r, u.inputs, u.s)
+	if len(keys.kept) == 0 {
+		return
+	}
+	u.key, u.kept, u.served = submissionKey(keys.key, u.s), keys.kept, make([]bool, len(r.checks))
+	v, ok := r.memo.memo.Get(u.key)
+	if !ok {
+		return
+	}
+	for j, c := range r.checks {
+		if cv, ok := v.Checks[c.ID]; ok && u.kept[c.ID] && u.skipped[j] == "" {
+			u.found[j], u.notRun[j], u.served[j] = unkeep(cv.Findings), cv.NotRun, true
+		}
+	}
+	u.integration = v.Integration
+}
+
+// remember keeps the verdicts of the kept checks, when some were run.
+func (u *unit) remember(r *run, sr *SubmissionResult) {
+	v := &Verdict{Checks: map[string]CheckVerdict{}}
+	ran := false
+	for j, c := range r.checks {
+		if !u.kept[c.ID] || u.skipped[j] != "" {
+			continue
+		}
+		fs, ok := keep(u.found[j])
+		if !ok {
+			continue
+		}
+		v.Checks[c.ID] = CheckVerdict{Findings: fs, NotRun: u.notRun[j]}
+		ran = ran || !u.served[j]
+	}
+	if sr.Integration != nil {
+		v.Integration = &KeptIntegration{Lines: sr.Integration.Lines, Fits: sr.Integration.Fits}
+	}
+	if ran {
+		r.memo.memo.Put(u.key, v)
+	}
+}
+
 func (r *run) do(jb job) {
 	u := jb.u.open(r)
-	if u.skipped[jb.c] == "" {
+	if u.skipped[jb.c] == "" && (u.served == nil || !u.served[jb.c]) {
 		c := r.checks[jb.c]
 		u.found[jb.c], u.notRun[jb.c] = r.clock.runWithin(u.i, func() ([]Finding, string) { return runOne(u.inputs, u.s, c) }, c)
 	}
@@ -431,6 +488,12 @@ func (r *run) finish(u *unit) {
 	}
 	Sort(sr.Findings)
 	u.inputs.report(&sr)
+	if sr.Integration == nil && u.integration != nil {
+		sr.Integration = &Integration{Lines: u.integration.Lines, Fits: u.integration.Fits}
+	}
+	if u.key != "" {
+		u.remember(r, &sr)
+	}
 	r.res.Submissions[u.i] = sr
 	r.clock.done(u.i)
 	u.s, u.inputs, u.found = nil, nil, nil

@@ -22,6 +22,10 @@ type Input struct {
 	// Report, when set, adds what the input found to the submission's
 	// result (the integration summary).
 	Report func(value any, r *SubmissionResult)
+	// Digest fingerprints a per-run input's value: everything in it the
+	// checks can see. A check that requires a per-run input without one
+	// is never served from a memo.
+	Digest func(value any) string
 }
 
 // Pass is what a check (or an input) runs with: the submission and the

@@ -187,4 +187,5 @@ waivers:
 		}
 		return out
 	},
+	Environment: Clock, // judged against today
 }

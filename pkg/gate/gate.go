@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"taskgate.dev/taskgate/pkg/cache"
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/cluster"
@@ -39,6 +40,9 @@ type Options struct {
 	// Cluster is what the cluster rules run against; without one they
 	// are not run, and say so.
 	Cluster *cluster.Target
+	// Cache is a directory keeping verdicts between runs (pkg/cache):
+	// a submission whose inputs did not change is not checked again.
+	Cache string
 }
 
 // The events of Options.Event.
@@ -124,6 +128,11 @@ func Prepare(o Options) (*Plan, error) {
 		// seconds an in-process check gets
 		p.Settings.Budget = check.Budget{}
 	}
+	if o.Cache != "" {
+		if p.Settings.Memo, err = cache.Open(o.Cache); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
@@ -197,12 +206,16 @@ func (p *Plan) applyChange(o Options) error {
 // version is still used, and who may change the rest.
 func (p *Plan) Run() *check.Result {
 	res := check.Run(p.Submissions, p.Checks, p.Settings)
+	// what is not a submission's own files (a deletion's references, the
+	// rest of a change) is judged afresh: no cache
+	fresh := *p.Settings
+	fresh.Memo = nil
 	// a deleted version has no files left to check: only whether it is still used
 	if cs := p.selected(revoke.StillReferenced); len(cs) > 0 {
-		res.Submissions = append(res.Submissions, check.Run(p.Deleted, cs, p.Settings).Submissions...)
+		res.Submissions = append(res.Submissions, check.Run(p.Deleted, cs, &fresh).Submissions...)
 	}
 	if cs := p.selected(owners.Checks...); p.Rest != nil && len(cs) > 0 {
-		res.Submissions = append(res.Submissions, check.Run([]*catalog.Submission{p.Rest}, cs, p.Settings).Submissions...)
+		res.Submissions = append(res.Submissions, check.Run([]*catalog.Submission{p.Rest}, cs, &fresh).Submissions...)
 	}
 	return res
 }

@@ -24,7 +24,7 @@ var Checks = []*check.Check{UnboundParam, Workspace, Compose, TestOutput, Proven
 // Contract is the build pipelines' contract, read once per run from the
 // repository's --pipelines DIR (else its pipelines/). A directory that
 // cannot be read is not a crash: the rules say integration was not checked.
-var Contract = &check.Input{Name: "build pipelines", PerRun: true, Compute: func(p *check.Pass) (any, error) {
+var Contract = &check.Input{Name: "build pipelines", PerRun: true, Digest: digestContract, Compute: func(p *check.Pass) (any, error) {
 	c, err := pipeline.Load(PipelinesDir(p.Repo))
 	if err == nil && len(c.Pipelines) == 0 {
 		err = fmt.Errorf("no build pipeline (pipelines/<name>/<name>.yaml holding a Pipeline) in %s", c.Dir)

@@ -215,4 +215,5 @@ metadata:
 		}
 		return nil
 	},
+	Environment: check.Clock, // judged against today
 }

@@ -87,7 +87,8 @@ spec:
         cd build || exit 1
         rm -rf ./*
 `,
-	Run: runShellcheck,
+	Run:         runShellcheck,
+	Environment: shellcheckEnvironment, // which shellcheck runs, or none
 }
 
 func runShellcheck(pass *check.Pass) []check.Finding {

@@ -23,7 +23,7 @@ const maxScan = 20000
 
 // Index is the per-run input: every StepAction of the repository, read
 // through the loader's rules (no link out, size cap).
-var Index = &check.Input{Name: "StepActions of the repository", PerRun: true, Compute: func(p *check.Pass) (any, error) {
+var Index = &check.Input{Name: "StepActions of the repository", PerRun: true, Digest: digest, Compute: func(p *check.Pass) (any, error) {
 	ix := Files{}
 	if p.Repo == nil || p.Repo.Root == "" {
 		return ix, nil

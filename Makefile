@@ -7,7 +7,7 @@ FUZZ_QUICK ?= 500x
 FUZZ_SLOW  ?= 100x
 BIN      := bin
 
-.PHONY: all build test vet unit fuzz bench corpus deps clean
+.PHONY: all build test vet unit fuzz bench bench-go corpus deps clean
 
 all: build
 
@@ -55,8 +55,22 @@ fuzz:
 	$(GO) test ./pkg/cluster -run '^$$' -fuzz '^FuzzTestOutput$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_QUICK))
 	$(GO) test ./pkg/pipeline -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(or $(FUZZTIME),$(FUZZ_SLOW))
 
-# bench: the whole corpus (../shared/corpus) and one Task end to end.
-bench:
+# bench: taskgate as a whole process on the corpus (../shared/corpus):
+# the 292 tektoncd/catalog Tasks catlin accepts with plain rules, with
+# shellcheck, as the full gate (13 build pipelines), from a warm --cache,
+# and one Task end to end; CPU time and peak RSS, side by side with catlin
+# (as ratios) when CATLIN_SRC=DIR (its sources, built here) or a `catlin`
+# on PATH is there. BENCH=CMD hands each pair to an external timer
+# (CMD --vs 'B' -- A); BENCHFLAGS=-only TEXT,... picks configurations.
+# bench-go: the in-process Go benchmarks (pkg/rules).
+CATLIN_SRC ?=
+BENCH      ?=
+BENCHFLAGS ?=
+bench: build
+	$(if $(CATLIN_SRC),cd $(CATLIN_SRC) && $(GO) build -o $(abspath $(BIN))/catlin ./cmd/catlin)
+	$(GO) run ./internal/bench -taskgate $(BIN)/taskgate $(if $(CATLIN_SRC),-catlin $(BIN)/catlin) $(if $(BENCH),-timer '$(BENCH)') $(BENCHFLAGS)
+
+bench-go:
 	$(GO) test ./pkg/rules -run '^$$' -bench . -benchmem -count 3
 
 # deps: the Debian packages tests use: shellcheck, a real OCI registry,

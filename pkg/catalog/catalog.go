@@ -162,12 +162,12 @@ func (r *Repo) Discover() ([]*Submission, error) {
 	if err != nil {
 		return nil, err
 	}
-	LoadAll(subs)
+	loadAll(subs)
 	return subs, nil
 }
 
-// LoadAll loads listed submissions in place, in parallel.
-func LoadAll(subs []*Submission) {
+// loadAll loads listed submissions in place, in parallel.
+func loadAll(subs []*Submission) {
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {

@@ -169,6 +169,48 @@ func (m *memoRun) keysFor(r *run, in *inputs, s *catalog.Submission) *runKeys {
 	return k
 }
 
+// recall serves what the memo kept of the submission.
+func (u *unit) recall(r *run) {
+	keys := r.memo.keysFor(r, u.inputs, u.s)
+	if len(keys.kept) == 0 {
+		return
+	}
+	u.key, u.kept, u.served = submissionKey(keys.key, u.s), keys.kept, make([]bool, len(r.checks))
+	v, ok := r.memo.memo.Get(u.key)
+	if !ok {
+		return
+	}
+	for j, c := range r.checks {
+		if cv, ok := v.Checks[c.ID]; ok && u.kept[c.ID] && u.skipped[j] == "" {
+			u.found[j], u.notRun[j], u.served[j] = unkeep(cv.Findings), cv.NotRun, true
+		}
+	}
+	u.integration = v.Integration
+}
+
+// remember keeps the verdicts of the kept checks, when some were run.
+func (u *unit) remember(r *run, sr *SubmissionResult) {
+	v := &Verdict{Checks: map[string]CheckVerdict{}}
+	ran := false
+	for j, c := range r.checks {
+		if !u.kept[c.ID] || u.skipped[j] != "" {
+			continue
+		}
+		fs, ok := keep(u.found[j])
+		if !ok {
+			continue
+		}
+		v.Checks[c.ID] = CheckVerdict{Findings: fs, NotRun: u.notRun[j]}
+		ran = ran || !u.served[j]
+	}
+	if sr.Integration != nil {
+		v.Integration = &KeptIntegration{Lines: sr.Integration.Lines, Fits: sr.Integration.Fits}
+	}
+	if ran {
+		r.memo.memo.Put(u.key, v)
+	}
+}
+
 // perRun lists the per-run inputs among reqs and what they require.
 func perRun(reqs []*Input) []*Input {
 	var out []*Input

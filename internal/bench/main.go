@@ -66,6 +66,10 @@ func run(corpus, taskgate, catlin string, runs int, timer, only string) error {
 	if err != nil {
 		return err
 	}
+	// the commands run in a temporary directory: every path absolute
+	if corpus, err = filepath.Abs(corpus); err != nil {
+		return err
+	}
 	if _, err := os.Stat(tg); err != nil {
 		return fmt.Errorf("taskgate binary: %v (make build)", err)
 	}
@@ -97,6 +101,12 @@ func run(corpus, taskgate, catlin string, runs int, timer, only string) error {
 	}
 	if err := copyFile(filepath.Join(bd, "partners/example-hello-world/OWNERS"), filepath.Join(one, "partners/example-hello-world/OWNERS")); err != nil {
 		return err
+	}
+	// what is measured must be what is meant: the one Task is composed
+	// into the build pipelines
+	out, err := exec.Command(tg, "validate", one, "--format", "json", "--pipelines", bd).Output()
+	if n := strings.Count(string(out), `"fits": true`); n < 2 {
+		return fmt.Errorf("%s fits %d build pipelines of %s (%v): is the corpus complete?", oneTask, n, bd, err)
 	}
 	noShell := filepath.Join(tmp, "path") // PATH without shellcheck
 	if err := os.Mkdir(noShell, 0o755); err != nil {

@@ -410,8 +410,9 @@ func (u *unit) open(r *run) *unit {
 func (r *run) do(jb job) {
 	u := jb.u.open(r)
 	if u.skipped[jb.c] == "" && (u.served == nil || !u.served[jb.c]) {
-		c := r.checks[jb.c]
-		u.found[jb.c], u.notRun[jb.c] = r.clock.runWithin(u.i, func() ([]Finding, string) { return runOne(u.inputs, u.s, c) }, c)
+		// a check past its deadline runs on after finish lets go of u
+		c, in, s := r.checks[jb.c], u.inputs, u.s
+		u.found[jb.c], u.notRun[jb.c] = r.clock.runWithin(u.i, func() ([]Finding, string) { return runOne(in, s, c) }, c)
 	}
 	if u.left.Add(-1) == 0 { // the last job: every other one has written its part
 		r.finish(u)

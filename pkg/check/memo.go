@@ -141,8 +141,8 @@ func (m *memoRun) keysFor(r *run, in *inputs, s *catalog.Submission) *runKeys {
 			for _, dep := range perRun(c.Requires) {
 				d, seen := digests[dep]
 				if !seen {
-					d = "" // no digest: the check is not kept
-					if dep.Digest != nil {
+					d = "" // no digest, or supplied by the run (a cluster): the check is not kept
+					if _, given := r.set.Given[dep]; !given && dep.Digest != nil {
 						if v, err := in.get(dep, s); err != nil {
 							d = "error: " + err.Error()
 						} else {

@@ -344,7 +344,10 @@ func validationContext() context.Context {
 // run, by content (the decoded object): a manifest met twice (a version
 // copied unchanged, the same file in two submissions) is validated once.
 var Validated = &check.Input{Name: "Tekton validation", PerRun: true,
-	Compute: func(*check.Pass) (any, error) { return &validations{}, nil }}
+	Compute: func(*check.Pass) (any, error) { return &validations{}, nil },
+	// it reads nothing of the repository: a verdict depends only on the
+	// object (the submission's) and the build (a cache keys both)
+	Digest: func(any) string { return "verdicts by content" }}
 
 type validations struct{ byContent sync.Map } // content hash → *validation
 

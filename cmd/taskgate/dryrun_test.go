@@ -48,9 +48,9 @@ current-context: c
 // passed.
 func TestValidateSaysClusterRulesNotRun(t *testing.T) {
 	for format, wants := range map[string][]string{
-		"json":     {`"cluster/dry-run": "not run: needs a cluster (taskgate dry-run)"`, `"cluster/run": "not run: needs a cluster (taskgate dry-run --run)"`},
-		"markdown": {`| [cluster/dry-run][] | ⏭️ skipped: not run: needs a cluster \(taskgate dry-run\) |`, `| [cluster/run][] | ⏭️ skipped: not run: needs a cluster \(taskgate dry-run --run\) |`},
-		"junit":    {`<skipped message="not run: needs a cluster (taskgate dry-run)">`, `<skipped message="not run: needs a cluster (taskgate dry-run --run)">`},
+		"json":     {`"cluster/dry-run": "not run: needs a cluster (taskgate dry-run)"`, `"cluster/run": "not run: needs a cluster (taskgate dry-run)"`},
+		"markdown": {`| [cluster/dry-run][] | ⏭️ skipped: not run: needs a cluster \(taskgate dry-run\) |`, `| [cluster/run][] | ⏭️ skipped: not run: needs a cluster \(taskgate dry-run\) |`},
+		"junit":    {`<skipped message="not run: needs a cluster (taskgate dry-run)">`, `<skipped message="not run: needs a cluster (taskgate dry-run)">`},
 	} {
 		var stdout, stderr bytes.Buffer
 		// exit 1: the example catalog holds a submission that fails on purpose

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sort"
@@ -466,6 +467,10 @@ func runOne(in *inputs, s *catalog.Submission, c *Check) (out []Finding, notRun 
 		}
 	}()
 	deps, err := in.resultOf(c.Requires, s)
+	var missing absent
+	if errors.As(err, &missing) {
+		return nil, missing.reason
+	}
 	if err != nil {
 		return []Finding{{Rule: c.ID, Severity: Error, Message: fmt.Sprintf("the check could not run: %v", err),
 			Help: "the check's verdict is unknown, so the gate fails; fix what the message names, or report a taskgate bug"}}, ""

@@ -298,3 +298,33 @@ func TestRunBudget(t *testing.T) {
 		}
 	}
 }
+
+// A check whose required input is absent is not run, with the input's
+// reason, and the inputs it requires after that one are never computed.
+func TestAbsentInputStopsTheCheck(t *testing.T) {
+	computed := false
+	conn := &Input{Name: "cluster", PerRun: true, Compute: func(*Pass) (any, error) { return nil, nil },
+		Absent: func(v any) string {
+			if v == nil {
+				return "needs a cluster"
+			}
+			return ""
+		}}
+	costly := &Input{Name: "composition", Compute: func(*Pass) (any, error) { computed = true; return 1, nil }}
+	c := &Check{ID: "test/cluster", Doc: "d", Severity: Error, Help: "h", Requires: []*Input{conn, costly}, Run: func(p *Pass) []Finding {
+		return []Finding{At(p.Submission.Manifest, "metadata.name", "ran")}
+	}}
+	s := submission(t, "a", task("    x: y\n"))
+	s.Repo = &catalog.Repo{}
+	res := Run([]*catalog.Submission{s}, []*Check{c}, &Settings{})
+	if fs := res.Findings(); len(fs) != 0 || computed {
+		t.Errorf("findings %v, composition computed %v", fs, computed)
+	}
+	if st := res.Submissions[0].Checks; len(st) != 1 || st[0].Skipped != "not run: needs a cluster" {
+		t.Errorf("status %+v", st)
+	}
+	set := &Settings{Given: map[*Input]any{conn: "a cluster"}}
+	if fs := Run([]*catalog.Submission{s}, []*Check{c}, set).Findings(); len(fs) != 1 || !computed {
+		t.Errorf("with a cluster: findings %v, composition computed %v", fs, computed)
+	}
+}

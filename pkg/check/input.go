@@ -26,7 +26,17 @@ type Input struct {
 	// checks can see. A check that requires a per-run input without one
 	// is never served from a memo.
 	Digest func(value any) string
+	// Absent, when set, says why a check cannot run without the input's
+	// value (a cluster only the run can give): the checks requiring it
+	// are not run, with that reason, and their later inputs are never
+	// computed.
+	Absent func(value any) string
 }
+
+// absent is why a check's required input has no value.
+type absent struct{ reason string }
+
+func (a absent) Error() string { return a.reason }
 
 // Pass is what a check (or an input) runs with: the submission and the
 // results of the inputs it requires.
@@ -92,6 +102,11 @@ func (c *inputs) resultOf(reqs []*Input, s *catalog.Submission) (map[*Input]any,
 		v, err := c.get(in, s)
 		if err != nil {
 			return out, err
+		}
+		if in.Absent != nil {
+			if why := in.Absent(v); why != "" {
+				return out, absent{why}
+			}
 		}
 		out[in] = v
 	}

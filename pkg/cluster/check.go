@@ -53,18 +53,16 @@ type Target struct {
 // Connection is the input the cluster checks require: the run's Target,
 // nil when the run has none. Only the run can supply it
 // (check.Settings.Given); computed, it is nil.
-var Connection = &check.Input{Name: "cluster", PerRun: true, Compute: func(*check.Pass) (any, error) { return (*Target)(nil), nil }}
-
-// target is the run's cluster, or nil after saying why the check did not
-// run (what to run instead).
-func target(pass *check.Pass, command string) *Target {
-	t, _ := pass.ResultOf[Connection].(*Target)
-	if t == nil || t.Client == nil {
-		pass.NotRun("needs a cluster (" + command + ")")
-		return nil
-	}
-	return t
-}
+var Connection = &check.Input{Name: "cluster", PerRun: true,
+	Compute: func(*check.Pass) (any, error) { return (*Target)(nil), nil },
+	// before the checks' other inputs: without a cluster, cluster/run does
+	// not compose the Task into every build pipeline only to say so
+	Absent: func(v any) string {
+		if t, _ := v.(*Target); t == nil || t.Client == nil {
+			return "needs a cluster (taskgate dry-run)"
+		}
+		return ""
+	}}
 
 // DryRun is the cluster/dry-run rule: the submission's manifest and, with
 // a composed directory, the composed Pipelines and PipelineRuns written
@@ -94,10 +92,7 @@ spec:
 `,
 	Requires: []*check.Input{Connection},
 	Run: func(pass *check.Pass) []check.Finding {
-		t := target(pass, "taskgate dry-run")
-		if t == nil {
-			return nil
-		}
+		t := pass.ResultOf[Connection].(*Target) // Connection.Absent: never nil here
 		return t.Client.DryRunSubmission(t.Ctx, pass.Submission, t.Composed)
 	},
 }
@@ -133,10 +128,7 @@ var Run = &check.Check{
 `,
 	Requires: []*check.Input{Connection, integration.Fitting},
 	Run: func(pass *check.Pass) []check.Finding {
-		t := target(pass, "taskgate dry-run --run")
-		if t == nil {
-			return nil
-		}
+		t := pass.ResultOf[Connection].(*Target) // Connection.Absent: never nil here
 		if !t.Run {
 			pass.NotRun("the Task runs only when asked (taskgate dry-run --run)")
 			return nil

@@ -92,7 +92,7 @@ func TestClusterRules(t *testing.T) {
 	}
 	st := statuses(p.Run())
 	if st[cluster.RuleDryRun].Skipped != "not run: needs a cluster (taskgate dry-run)" ||
-		st[cluster.RuleRun].Skipped != "not run: needs a cluster (taskgate dry-run --run)" {
+		st[cluster.RuleRun].Skipped != "not run: needs a cluster (taskgate dry-run)" {
 		t.Errorf("without a cluster: %+v, %+v", st[cluster.RuleDryRun], st[cluster.RuleRun])
 	}
 

@@ -326,11 +326,20 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 			}
 		}()
 	}
+	units := make([]*unit, len(subs))
 	for i, s := range subs {
-		u := &unit{i: i, listed: s}
+		units[i] = &unit{i: i, listed: s}
+	}
+	for i, u := range units {
 		if len(checks) == 0 {
 			r.finish(u.open(r))
 			continue
+		}
+		// a few submissions are loaded ahead of their checks, so that
+		// inputs batching work across submissions (shellcheck) have it
+		// before a check waits for it
+		for _, next := range units[i:min(i+lookAhead, len(units))] {
+			next.open(r)
 		}
 		u.left.Store(int32(len(checks)))
 		for j := range checks {
@@ -341,6 +350,9 @@ func Run(subs []*catalog.Submission, checks []*Check, set *Settings) *Result {
 	wg.Wait()
 	return res
 }
+
+// lookAhead is how many submissions are loaded ahead of the checks.
+const lookAhead = 16
 
 // run is what the jobs of one Run share.
 type run struct {
@@ -404,6 +416,13 @@ func (u *unit) open(r *run) *unit {
 		if r.memo != nil {
 			u.recall(r)
 		}
+		var run []*Check
+		for j, c := range r.checks {
+			if u.skipped[j] == "" && (u.served == nil || !u.served[j]) {
+				run = append(run, c)
+			}
+		}
+		u.inputs.announce(s, run)
 	})
 	return u
 }

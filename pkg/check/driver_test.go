@@ -328,3 +328,37 @@ func TestAbsentInputStopsTheCheck(t *testing.T) {
 		t.Errorf("with a cluster: findings %v, composition computed %v", fs, computed)
 	}
 }
+
+// A per-run input with Announce is shown every submission a check
+// requiring it will judge (through a per-submission input too), with
+// the inputs it asks for, before any check runs; a submission whose
+// check is disabled is not shown.
+func TestAnnounce(t *testing.T) {
+	names := &Input{Name: "names", Compute: func(p *Pass) (any, error) { return p.Submission.Name, nil }}
+	var shown atomic.Int32
+	batch := &Input{Name: "batch", PerRun: true, AnnounceRequires: []*Input{names},
+		Compute:  func(*Pass) (any, error) { return new(atomic.Int32), nil },
+		Announce: func(v any, p *Pass) { v.(*atomic.Int32).Add(1); shown.Add(int32(len(p.ResultOf[names].(string)))) }}
+	through := &Input{Name: "through", Requires: []*Input{batch}, Compute: func(p *Pass) (any, error) { return p.ResultOf[batch], nil }}
+	waits := &Check{ID: "test/batch", Doc: "d", Severity: Warning, Help: "h", Requires: []*Input{through},
+		Run: func(p *Pass) []Finding {
+			return []Finding{InFile(p.Submission.TaskPath, "announced %d", p.ResultOf[through].(*atomic.Int32).Load())}
+		}}
+	repo := &catalog.Repo{}
+	var subs []*catalog.Submission
+	for _, name := range []string{"a", "bb", "ccc", "dddd"} {
+		s := submission(t, name, task("    x: y\n"))
+		s.Repo = repo
+		subs = append(subs, s)
+	}
+	subs[3].Manifest = manifest.Parse(subs[3].TaskPath, []byte(task("    taskgate.dev/skip: \"test/batch # not for this one\"\n")), manifest.DefaultLimits)
+	res := Run(subs, []*Check{waits}, nil)
+	for _, s := range res.Submissions[:3] {
+		if len(s.Findings) != 1 || s.Findings[0].Message != "announced 3" {
+			t.Errorf("%s: %v", s.ID, s.Findings)
+		}
+	}
+	if n := shown.Load(); n != 1+2+3 {
+		t.Errorf("announce saw names of total length %d, want 6", n)
+	}
+}

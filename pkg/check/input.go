@@ -31,6 +31,15 @@ type Input struct {
 	// are not run, with that reason, and their later inputs are never
 	// computed.
 	Absent func(value any) string
+	// Announce, on a per-run input, is shown each submission of the run
+	// that a check requiring the input will judge, when the submission is
+	// loaded, ahead of its checks: an input that batches work for an
+	// external tool (shellcheck) collects it before a check waits for it.
+	// The pass holds the submission and the results of AnnounceRequires
+	// (per-submission inputs, computed once as for the checks). It must
+	// not block.
+	Announce         func(value any, p *Pass)
+	AnnounceRequires []*Input
 }
 
 // absent is why a check's required input has no value.
@@ -145,6 +154,42 @@ func (c *inputs) get(in *Input, s *catalog.Submission) (any, error) {
 		}
 	})
 	return e.val, e.err
+}
+
+// announce shows a submission to the per-run inputs with Announce that
+// the checks about to run on it require, directly or through an input.
+// What fails here is not reported: the checks compute the same inputs
+// and report their failure.
+func (c *inputs) announce(s *catalog.Submission, checks []*Check) {
+	seen := map[*Input]bool{}
+	var walk func([]*Input)
+	walk = func(ins []*Input) {
+		for _, in := range ins {
+			if seen[in] {
+				continue
+			}
+			seen[in] = true
+			walk(in.Requires)
+			if !in.PerRun || in.Announce == nil {
+				continue
+			}
+			v, err := c.get(in, s)
+			if err != nil {
+				continue
+			}
+			deps, err := c.resultOf(in.AnnounceRequires, s)
+			if err != nil {
+				continue
+			}
+			func() {
+				defer func() { _ = recover() }() // the check that needs it reports the crash
+				in.Announce(v, &Pass{Repo: s.Repo, Submission: s, ResultOf: deps})
+			}()
+		}
+	}
+	for _, chk := range checks {
+		walk(chk.Requires)
+	}
 }
 
 // report lets the inputs computed for the submission add to its result.

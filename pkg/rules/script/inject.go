@@ -57,13 +57,12 @@ spec:
         # escapes "$URL", and -- keeps a url such as --upload-pack=... from being an option
         git clone -- "$URL" /workspace/source
 `,
+	Requires: []*check.Input{Parsed},
 	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-
-		if s.Manifest == nil {
+		if pass.Submission.Manifest == nil {
 			return nil
 		}
-		return grouped(Scripts(s.Manifest), enumParams(s))
+		return grouped(Of(pass), enumParams(pass.Submission))
 	},
 }
 

@@ -11,9 +11,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
-	"taskgate.dev/taskgate/pkg/catalog"
+	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
 )
@@ -42,6 +43,27 @@ type Script struct {
 	flag    string // the option that hands it over: -c, -e
 	masked  string
 	src     *Source
+	// each parse is done once, whichever rule asks first
+	parsed, asBash lazyParse
+}
+
+type lazyParse struct {
+	once sync.Once
+	file *syntax.File
+	err  error
+}
+
+// Parsed is the scripts of a submission's manifest (Scripts), shared by
+// the rules that read them: each script is parsed at most once per run,
+// whichever rule asks first.
+var Parsed = &check.Input{Name: "embedded scripts", Compute: func(p *check.Pass) (any, error) {
+	return Scripts(p.Submission.Manifest), nil
+}}
+
+// Of returns the scripts of a pass whose check requires Parsed.
+func Of(p *check.Pass) []*Script {
+	scripts, _ := p.ResultOf[Parsed].([]*Script)
+	return scripts
 }
 
 func newScript(m *manifest.File, ix *lineIndex, c container, field string, n *yaml.Node) *Script {
@@ -306,13 +328,10 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// forScripts runs fn over every script of a submission's manifest.
-func forScripts(s *catalog.Submission, fn func(*Script) []check.Finding) []check.Finding {
-	if s.Manifest == nil {
-		return nil
-	}
+// forScripts runs fn over every script of the pass's submission.
+func forScripts(pass *check.Pass, fn func(*Script) []check.Finding) []check.Finding {
 	var out []check.Finding
-	for _, sc := range Scripts(s.Manifest) {
+	for _, sc := range Of(pass) {
 		out = append(out, fn(sc)...)
 	}
 	return out

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
+	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/internal/testrepo"
-
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
@@ -201,5 +202,32 @@ spec:
 	}
 	if line, col := scs[0].Pos(strings.Index(scs[0].Text, "$(params")); line != 9 || col != 11 {
 		t.Errorf("StepAction $(params.msg) at %d:%d, want 9:11", line, col)
+	}
+}
+
+// The rules of a run share a submission's scripts (script.Parsed), and
+// each script is parsed once, whichever rule asks first.
+func TestParsedOnce(t *testing.T) {
+	s := sub(t, task+"      script: |\n        a=(1 2); echo \"${a[@]}\"\n")
+	var mu sync.Mutex
+	seen := map[*syntax.File]int{}
+	record := &check.Check{ID: "test/parsed", Doc: "d", Severity: check.Info, Help: "h", Requires: []*check.Input{Parsed},
+		Run: func(p *check.Pass) []check.Finding {
+			sc := Of(p)[0]
+			_, err := sc.Parse()
+			b, berr := sc.ParseBash()
+			if err == nil || berr != nil || b == nil {
+				t.Errorf("a bash array under /bin/sh: parsed as sh %v, as bash %v", err, berr)
+			}
+			mu.Lock()
+			seen[b]++
+			mu.Unlock()
+			return nil
+		}}
+	other := *record
+	other.ID = "test/parsed-too"
+	check.Run([]*catalog.Submission{s}, []*check.Check{record, &other, Syntax, ParamInjection}, nil)
+	if len(seen) != 1 {
+		t.Errorf("two checks of one run got %d syntax trees of one script, want 1", len(seen))
 	}
 }

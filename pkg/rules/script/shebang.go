@@ -35,8 +35,9 @@ spec:
         #!/bin/sh
         echo hello
 `,
+	Requires: []*check.Input{Parsed},
 	Run: func(pass *check.Pass) []check.Finding {
-		return forScripts(pass.Submission, func(sc *Script) []check.Finding {
+		return forScripts(pass, func(sc *Script) []check.Finding {
 			if sc.Shebang || !strings.HasSuffix(sc.Field, ".script") {
 				return nil
 			}

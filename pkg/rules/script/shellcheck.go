@@ -87,6 +87,7 @@ spec:
         cd build || exit 1
         rm -rf ./*
 `,
+	Requires:    []*check.Input{Parsed},
 	Run:         runShellcheck,
 	Environment: shellcheckEnvironment, // which shellcheck runs, or none
 }
@@ -98,7 +99,7 @@ func runShellcheck(pass *check.Pass) []check.Finding {
 	}
 	var out []check.Finding
 	var scripts []*Script
-	for _, sc := range Scripts(s.Manifest) {
+	for _, sc := range Of(pass) {
 		switch {
 		case sc.Shell == "":
 			// script/syntax says it is not a shell script

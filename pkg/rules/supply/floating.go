@@ -5,6 +5,7 @@ import (
 
 	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/rules/script"
 )
 
 // FloatingImage finds images a script pulls by a tag: the step image is
@@ -20,7 +21,8 @@ skopeo copy docker://quay.io/konflux-ci/buildah-task:latest oci:/tmp/buildah
 	Fixed: example("mirror", `#!/bin/sh
 skopeo copy docker://quay.io/konflux-ci/buildah-task@sha256:4a56e5b0a7cb21e3ae5ab3b53ac0e2fa49bf2d2a9a25c2fbd7ac0b3a8c0a8f3e oci:/tmp/buildah
 `),
-	Run: func(pass *check.Pass) []check.Finding { return each(pass.Submission, floatingImages) },
+	Requires: []*check.Input{script.Parsed},
+	Run:      func(pass *check.Pass) []check.Finding { return each(pass, floatingImages) },
 }
 
 // pulled returns the words of a command that name an image it fetches.
@@ -137,7 +139,8 @@ yamllint .
 pip install yamllint==1.35.1
 yamllint .
 `),
-	Run: func(pass *check.Pass) []check.Finding { return each(pass.Submission, floatingPackages) },
+	Requires: []*check.Input{script.Parsed},
+	Run:      func(pass *check.Pass) []check.Finding { return each(pass, floatingPackages) },
 }
 
 // installs returns the package operands of an install command that are

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
-	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/rules/script"
 )
@@ -16,14 +15,12 @@ type parsed struct {
 	file *syntax.File
 }
 
-// shellScripts parses the shell scripts of a submission; scripts that do
-// not parse or are not shell are script/syntax's to report.
-func shellScripts(s *catalog.Submission) []parsed {
-	if s.Manifest == nil {
-		return nil
-	}
+// shellScripts returns the parsed shell scripts of a pass (its check
+// requires script.Parsed); scripts that do not parse or are not shell are
+// script/syntax's to report.
+func shellScripts(pass *check.Pass) []parsed {
 	var out []parsed
-	for _, sc := range script.Scripts(s.Manifest) {
+	for _, sc := range script.Of(pass) {
 		if sc.Shell == "" {
 			continue
 		}
@@ -32,10 +29,7 @@ func shellScripts(s *catalog.Submission) []parsed {
 			// bash features under /bin/sh: it is bash on the usual images,
 			// so read the script as bash runs it (script/syntax reports
 			// the portability)
-			bash := *sc
-			bash.Shell = "bash"
-			sc = &bash
-			f, err = sc.Parse()
+			f, err = sc.ParseBash()
 		}
 		if err == nil {
 			out = append(out, parsed{sc, f})
@@ -45,9 +39,9 @@ func shellScripts(s *catalog.Submission) []parsed {
 }
 
 // each runs fn over every parsed shell script and collects its findings.
-func each(s *catalog.Submission, fn func(p parsed) []check.Finding) []check.Finding {
+func each(pass *check.Pass, fn func(p parsed) []check.Finding) []check.Finding {
 	var out []check.Finding
-	for _, p := range shellScripts(s) {
+	for _, p := range shellScripts(pass) {
 		out = append(out, fn(p)...)
 	}
 	return out

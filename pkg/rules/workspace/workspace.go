@@ -47,6 +47,7 @@ var WritesSource = &check.Check{
 	Help:     "mark the workspace `readOnly: true` and write scratch files under /tmp (or $(results.*.path)); a check reports through TEST_OUTPUT and leaves the sources as the build sees them",
 	Bad:      bad,
 	Fixed:    strings.Replace(strings.Replace(bad, "    - name: source\n", "    - name: source\n      readOnly: true\n", 1), `>> "$(workspaces.source.path)/Dockerfile"`, `> /tmp/Dockerfile.lint`, 1),
+	Requires: []*check.Input{script.Parsed},
 	Run: func(pass *check.Pass) []check.Finding {
 		m := pass.Submission.Manifest
 		if m == nil || m.Task == nil || !isCheck(m) {
@@ -62,7 +63,7 @@ var WritesSource = &check.Check{
 			return nil
 		}
 		var out []check.Finding
-		for _, sc := range script.Scripts(m) {
+		for _, sc := range script.Of(pass) {
 			if sc.Shell == "" || !strings.HasPrefix(sc.Field, "spec.steps[") {
 				continue
 			}

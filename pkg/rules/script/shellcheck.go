@@ -10,14 +10,11 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
-	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/internal/rlimit"
 	"taskgate.dev/taskgate/pkg/check"
 )
@@ -87,40 +84,27 @@ spec:
         cd build || exit 1
         rm -rf ./*
 `,
-	Requires:    []*check.Input{Parsed},
+	Requires:    []*check.Input{Parsed, shellchecker},
 	Run:         runShellcheck,
 	Environment: shellcheckEnvironment, // which shellcheck runs, or none
 }
 
 func runShellcheck(pass *check.Pass) []check.Finding {
-	s := pass.Submission
-	if s.Manifest == nil {
-		return nil
-	}
 	var out []check.Finding
-	var scripts []*Script
 	for _, sc := range Of(pass) {
-		switch {
-		case sc.Shell == "":
-			// script/syntax says it is not a shell script
-		case shellcheckShells[sc.Shell] == "":
+		if sc.Shell != "" && shellcheckShells[sc.Shell] == "" {
 			f := sc.At(0, "shellcheck does not check %s scripts: the script of %s is not checked", sc.Shell, sc.Where).
 				WithHelp("write the script for bash or sh to have it checked")
 			f.Severity = check.Info
 			out = append(out, f)
-		default:
-			var pe syntax.ParseError
-			var be *BoundsError
-			if _, err := sc.parse(); !errors.As(err, &pe) && !errors.As(err, &be) { // script/syntax reports what does not parse
-				scripts = append(scripts, sc)
-			}
 		}
 	}
+	scripts := checkable(Of(pass))
 	if len(scripts) == 0 {
 		return out
 	}
-	bin, err := LookShellcheck()
-	if err != nil {
+	b := pass.ResultOf[shellchecker].(*batcher)
+	if b.missing != nil {
 		// not passed: every format says the check did not run, and why
 		pass.NotRun(fmt.Sprintf("shellcheck is not installed (%d shell script(s) not checked)", len(scripts)))
 		f := scripts[0].At(0, "shellcheck is not installed, so script/shellcheck did not run on the %d shell script(s) of this Task", len(scripts)).
@@ -128,13 +112,12 @@ func runShellcheck(pass *check.Pass) []check.Finding {
 		f.Severity = check.Info
 		return append(out, f)
 	}
-	comments, err := shellcheck(bin, scripts)
-	for i, sc := range scripts {
-		if err != nil {
-			out = append(out, failed(sc, err.Error()))
+	for i, r := range b.check(scripts) {
+		if r.err != nil {
+			out = append(out, failed(scripts[i], r.err.Error()))
 			continue
 		}
-		out = append(out, findings(sc, comments[i])...)
+		out = append(out, findings(scripts[i], r.comments)...)
 	}
 	return out
 }
@@ -153,39 +136,6 @@ func dialect(sc *Script) string {
 		return "dash"
 	}
 	return shellcheckShells[sc.Shell]
-}
-
-// seen caches shellcheck's comments by binary, dialect and masked
-// script: Tasks repeat scripts across versions and variants, and
-// shellcheck costs tens of milliseconds per script.
-var seen sync.Map
-
-// shellcheck checks scripts with as few shellcheck runs as it can: one per
-// dialect, each script a file, and only the scripts not seen before.
-func shellcheck(bin string, scripts []*Script) ([][]comment, error) {
-	key := func(dialect, text string) string { return bin + "\x00" + dialect + "\x00" + text }
-	todo := map[string][]string{} // dialect → masked scripts to check
-	for _, sc := range scripts {
-		d := dialect(sc)
-		if _, ok := seen.Load(key(d, sc.Masked())); !ok && !slices.Contains(todo[d], sc.Masked()) {
-			todo[d] = append(todo[d], sc.Masked())
-		}
-	}
-	for d, texts := range todo {
-		comments, err := shellcheckRun(bin, d, texts)
-		if err != nil {
-			return nil, err
-		}
-		for i, text := range texts {
-			seen.Store(key(d, text), comments[i])
-		}
-	}
-	out := make([][]comment, len(scripts))
-	for i, sc := range scripts {
-		cs, _ := seen.Load(key(dialect(sc), sc.Masked()))
-		out[i], _ = cs.([]comment)
-	}
-	return out, nil
 }
 
 // shellcheckRun runs shellcheck once on texts, written to files of a

@@ -42,6 +42,10 @@ type Script struct {
 	Shebang bool
 	flag    string // the option that hands it over: -c, -e
 	masked  string
+	// the map of the script's bytes to the file (8 bytes a byte) is made
+	// when a finding needs it: a run holds every submission's scripts
+	ix      *lineIndex
+	srcOnce sync.Once
 	src     *Source
 	// each parse is done once, whichever rule asks first
 	parsed, asBash lazyParse
@@ -67,11 +71,14 @@ func Of(p *check.Pass) []*Script {
 }
 
 func newScript(m *manifest.File, ix *lineIndex, c container, field string, n *yaml.Node) *Script {
-	return &Script{File: m, Field: field, Where: c.where, Node: n, Container: c.node, Text: n.Value, masked: Mask(n.Value), src: newSource(ix, n)}
+	return &Script{File: m, Field: field, Where: c.where, Node: n, Container: c.node, Text: n.Value, masked: Mask(n.Value), ix: ix}
 }
 
 // Pos returns the file line and column of byte offset off of the script.
-func (s *Script) Pos(off int) (line, col int) { return s.src.Pos(off) }
+func (s *Script) Pos(off int) (line, col int) {
+	s.srcOnce.Do(func() { s.src = newSource(s.ix, s.Node) })
+	return s.src.Pos(off)
+}
 
 // Offset returns the byte offset of a 1-based line and byte column of
 // the script.

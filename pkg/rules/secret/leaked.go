@@ -13,7 +13,9 @@ import (
 	"unicode/utf8"
 
 	ahocorasick "github.com/BobuSumisu/aho-corasick"
+	"github.com/pelletier/go-toml/v2"
 	"github.com/rs/zerolog"
+	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/logging"
 	"taskgate.dev/taskgate/pkg/check"
@@ -22,35 +24,141 @@ import (
 // Checks are the secret rules, in catalog order.
 var Checks = []*check.Check{Leaked, AsParam, InEnv}
 
+// The scanner is built once per process, when a first manifest holds a
+// keyword of gitleaks' rules: reading gitleaks' default config (its own
+// embedded TOML, decoded as gitleaks' viper would, in a few ms) and a trie
+// of the rules' keywords. Each rule's regular expressions are compiled
+// the first time a manifest holds one of its keywords: compiling all 222
+// rules cost ~57 ms of every run, and a Task holds the keywords of a few.
 var (
-	detectorOnce sync.Once
-	detector     *scanner
-	detectorErr  error
+	scannerOnce sync.Once
+	theScanner  *scanner
+	scannerErr  error
 )
 
-// scanner is gitleaks' detector with its default rules, and a trie of the
-// rules' keywords to find the lines worth scanning.
+// scanner is gitleaks' default rules, compiled rule by rule as needed,
+// with a trie of their keywords to find the lines worth scanning.
 type scanner struct {
-	d        *detect.Detector
+	vc       config.ViperConfig
 	keywords *ahocorasick.Trie
+	rules    map[string][]int // keyword → the rules (indices in vc.Rules) that have it
+	always   []int            // rules without keywords: gitleaks runs them on every text
+
+	mu        sync.Mutex
+	globals   []*config.Allowlist
+	compiled  map[int]config.Rule
+	detectors map[string]*detect.Detector // by the set of rules they hold
+	all       *config.Config              // the whole config, when rules refer to each other
 }
 
-// gitleaks builds the scanner once: compiling the default rules costs far
-// more than scanning a manifest with them.
+// gitleaks returns the process's scanner.
 func gitleaks() (*scanner, error) {
-	detectorOnce.Do(func() {
+	scannerOnce.Do(func() {
 		logging.Logger = zerolog.New(io.Discard) // the library logs to stderr
-		d, err := detect.NewDetectorDefaultConfig()
-		if err != nil {
-			detectorErr = err
-			return
-		}
-		// a `gitleaks:allow` comment is no way past the gate: skipping a
-		// rule takes the taskgate.dev/skip annotation, with a reason
-		d.IgnoreGitleaksAllow = true
-		detector = &scanner{d: d, keywords: ahocorasick.NewTrieBuilder().AddStrings(slices.Collect(maps.Keys(d.Config.Keywords))).Build()}
+		theScanner, scannerErr = newScanner()
 	})
-	return detector, detectorErr
+	return theScanner, scannerErr
+}
+
+func newScanner() (*scanner, error) {
+	var vc config.ViperConfig
+	if err := toml.Unmarshal([]byte(config.DefaultConfig), &vc); err != nil {
+		return nil, fmt.Errorf("reading gitleaks' default rules: %v", err)
+	}
+	s := &scanner{vc: vc, rules: map[string][]int{}, compiled: map[int]config.Rule{}, detectors: map[string]*detect.Detector{}}
+	for i, r := range vc.Rules {
+		if len(r.Keywords) == 0 && r.Regex != "" { // a rule of paths only never matches a text
+			s.always = append(s.always, i)
+		}
+		for _, k := range r.Keywords {
+			k = strings.ToLower(k)
+			s.rules[k] = append(s.rules[k], i)
+		}
+	}
+	s.keywords = ahocorasick.NewTrieBuilder().AddStrings(slices.Collect(maps.Keys(s.rules))).Build()
+	return s, nil
+}
+
+// detector returns a gitleaks detector holding the rules that have one of
+// the keywords found (and those without keywords): the rules gitleaks
+// itself would run on a text holding these keywords.
+func (s *scanner) detector(found map[string]bool) (*detect.Detector, error) {
+	need := slices.Clone(s.always)
+	for k := range found {
+		need = append(need, s.rules[k]...)
+	}
+	slices.Sort(need)
+	need = slices.Compact(need)
+	key := fmt.Sprint(need)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.detectors[key]; d != nil {
+		return d, nil
+	}
+	cfg, err := s.config(need)
+	if err != nil {
+		return nil, err
+	}
+	d := detect.NewDetector(cfg)
+	// a `gitleaks:allow` comment is no way past the gate: skipping a
+	// rule takes the taskgate.dev/skip annotation, with a reason
+	d.IgnoreGitleaksAllow = true
+	s.detectors[key] = d
+	return d, nil
+}
+
+// config assembles a gitleaks config of some of the default rules,
+// compiling each the first time through gitleaks' own Translate (s.mu
+// held). A rule set whose rules or allowlists refer to other rules is
+// translated whole, once.
+func (s *scanner) config(need []int) (config.Config, error) {
+	if s.all == nil && s.globals == nil {
+		linked := false
+		for _, r := range s.vc.Rules {
+			linked = linked || len(r.Required) > 0
+		}
+		for _, a := range s.vc.Allowlists {
+			linked = linked || len(a.TargetRules) > 0
+		}
+		if linked {
+			all, err := s.vc.Translate()
+			if err != nil {
+				return config.Config{}, err
+			}
+			s.all = &all
+		} else {
+			none := s.vc
+			none.Rules = nil
+			c, err := none.Translate()
+			if err != nil {
+				return config.Config{}, err
+			}
+			s.globals = c.Allowlists
+		}
+	}
+	if s.all != nil {
+		return *s.all, nil
+	}
+	cfg := config.Config{Rules: map[string]config.Rule{}, Keywords: map[string]struct{}{}, Allowlists: s.globals}
+	for _, i := range need {
+		r, ok := s.compiled[i]
+		if !ok {
+			one := s.vc
+			one.Rules, one.AllowList, one.Allowlists = s.vc.Rules[i:i+1], nil, nil
+			c, err := one.Translate()
+			if err != nil {
+				return config.Config{}, err
+			}
+			r = c.Rules[s.vc.Rules[i].ID]
+			s.compiled[i] = r
+		}
+		cfg.Rules[r.RuleID] = r
+		cfg.OrderedRules = append(cfg.OrderedRules, r.RuleID)
+		for _, k := range r.Keywords {
+			cfg.Keywords[k] = struct{}{}
+		}
+	}
+	return cfg, nil
 }
 
 // leak is one secret found: its 1-based line and the secret itself.
@@ -66,26 +174,35 @@ type leak struct {
 // the generic-api-key regex over a whole manifest as soon as the word
 // "key" appears anywhere in it. A PEM block spans many lines: a text
 // with one is scanned whole.
-func (s *scanner) scan(text string) []leak {
+func (s *scanner) scan(text string) ([]leak, error) {
 	lines := strings.Split(text, "\n")
 	keep := make([]bool, len(lines))
+	starts := make([]int, len(lines))
+	for i, off := 1, 0; i < len(lines); i++ {
+		off += len(lines[i-1]) + 1
+		starts[i] = off
+	}
+	lower := strings.ToLower(text)
+	found := map[string]bool{}
+	s.keywords.Walk([]byte(lower), func(end, n, _ int64) bool {
+		found[lower[end-n+1:end+1]] = true
+		i := sort.SearchInts(starts, int(end-n+1)+1) - 1
+		for j := i; j <= min(len(lines)-1, i+1); j++ {
+			keep[j] = true
+		}
+		return true
+	})
+	if len(found) == 0 && len(s.always) == 0 {
+		return nil, nil // no rule can match: nothing to compile
+	}
 	if strings.Contains(text, "-----BEGIN") {
 		for i := range keep {
 			keep[i] = true
 		}
-	} else {
-		starts := make([]int, len(lines))
-		for i, off := 1, 0; i < len(lines); i++ {
-			off += len(lines[i-1]) + 1
-			starts[i] = off
-		}
-		s.keywords.Walk([]byte(strings.ToLower(text)), func(end, n, _ int64) bool {
-			i := sort.SearchInts(starts, int(end-n+1)+1) - 1
-			for j := i; j <= min(len(lines)-1, i+1); j++ {
-				keep[j] = true
-			}
-			return true
-		})
+	}
+	d, err := s.detector(found)
+	if err != nil {
+		return nil, err
 	}
 	var out []leak
 	for i := 0; i < len(lines); {
@@ -97,12 +214,12 @@ func (s *scanner) scan(text string) []leak {
 		for j < len(lines) && keep[j] {
 			j++
 		}
-		for _, f := range s.d.DetectString(strings.Join(lines[i:j], "\n")) {
+		for _, f := range d.DetectString(strings.Join(lines[i:j], "\n")) {
 			out = append(out, leak{line: i + f.StartLine + 1, rule: f.RuleID, secret: f.Secret}) // gitleaks counts lines from 0
 		}
 		i = j
 	}
-	return out
+	return out, nil
 }
 
 // Leaked finds credentials written anywhere in the manifest, with
@@ -152,6 +269,10 @@ spec:
 			return nil
 		}
 		d, err := gitleaks()
+		var leaks []leak
+		if err == nil {
+			leaks, err = d.scan(string(m.Data))
+		}
 		if err != nil {
 			return []check.Finding{check.InFile(m.Path, "the secret scanner (gitleaks) could not start, so secret/leaked did not run: %v", err).
 				WithHelp("this is a taskgate bug: report it; the gate fails because the check's verdict is unknown")}
@@ -159,7 +280,7 @@ spec:
 		lines := strings.Split(string(m.Data), "\n")
 		var out []check.Finding
 		seen := map[leak]bool{}
-		for _, l := range d.scan(string(m.Data)) {
+		for _, l := range leaks {
 			if seen[l] || l.line < 1 || l.line > len(lines) {
 				continue
 			}

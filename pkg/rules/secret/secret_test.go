@@ -8,9 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pelletier/go-toml/v2"
+	"github.com/spf13/viper"
+	"github.com/zricethezav/gitleaks/v8/config"
+	"github.com/zricethezav/gitleaks/v8/detect"
 	"taskgate.dev/taskgate/internal/ruletest"
 	"taskgate.dev/taskgate/internal/testrepo"
-
 	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
@@ -144,8 +147,10 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// TestScanLikeGitleaks: scanning only the lines with keywords finds what
-// gitleaks finds in the whole text, at the same lines.
+// TestScanLikeGitleaks: scanning only the lines with keywords, with only
+// the rules whose keywords the text holds, finds what gitleaks with all
+// its default rules finds in the whole text, at the same lines (the
+// corpus sweep compares every manifest of the corpus too).
 func TestScanLikeGitleaks(t *testing.T) {
 	pem := "-----BEGIN RSA " + "PRIVATE KEY-----\n" + strings.Repeat("MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n", 4) + "-----END RSA " + "PRIVATE KEY-----\n"
 	text := strings.Join([]string{
@@ -162,24 +167,80 @@ func TestScanLikeGitleaks(t *testing.T) {
 		"    Zq8vW3xL9pR2mK7tN5bJ",
 		"",
 	}, "\n")
-	d, err := gitleaks()
+	n := scanLikeGitleaks(t, map[string]string{"hand-made": text, "hand-made with a key": text + pem, "no keyword": "kind: Task\n"})
+	if n < 4 {
+		t.Fatalf("gitleaks finds too little for the test to mean something: %d leaks", n)
+	}
+}
+
+// scanLikeGitleaks compares the scanner's leaks in each text with those
+// of gitleaks with every default rule compiled up front, and returns how
+// many there were.
+func scanLikeGitleaks(t *testing.T, texts map[string]string) int {
+	t.Helper()
+	full, err := detect.NewDetectorDefaultConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, text := range []string{text, text + pem} {
+	full.IgnoreGitleaksAllow = true
+	d := mustScanner(t)
+	n := 0
+	for name, text := range texts {
 		var want []leak
-		for _, f := range d.d.DetectString(text) {
+		for _, f := range full.DetectString(text) {
 			want = append(want, leak{line: f.StartLine + 1, rule: f.RuleID, secret: f.Secret})
 		}
-		if len(want) < 4 {
-			t.Fatalf("gitleaks finds too little for the test to mean something: %v", want)
+		got, err := d.scan(text)
+		if err != nil {
+			t.Fatal(err)
 		}
-		got := d.scan(text)
 		for _, ls := range [][]leak{got, want} {
 			sort.Slice(ls, func(i, j int) bool { return fmt.Sprint(ls[i]) < fmt.Sprint(ls[j]) })
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("scan:\n%v\ngitleaks:\n%v", got, want)
+			t.Errorf("%s: scan:\n%v\ngitleaks:\n%v", name, got, want)
 		}
+		n += len(want)
 	}
+	return n
+}
+
+// The default config read without viper is the config viper reads, and
+// a text without any rule's keyword compiles no rule.
+func TestDefaultConfig(t *testing.T) {
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(strings.NewReader(config.DefaultConfig)); err != nil {
+		t.Fatal(err)
+	}
+	var want config.ViperConfig
+	if err := v.Unmarshal(&want); err != nil {
+		t.Fatal(err)
+	}
+	var got config.ViperConfig
+	if err := toml.Unmarshal([]byte(config.DefaultConfig), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || len(got.Rules) < 200 {
+		t.Fatalf("gitleaks' default config decoded without viper differs (%d rules, viper %d)", len(got.Rules), len(want.Rules))
+	}
+	mustScanner(t) // sets gitleaks' logger
+	s, err := newScanner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leaks, err := s.scan("kind: Pod\nspec: {}\n"); err != nil || len(leaks) != 0 || len(s.compiled) != 0 {
+		t.Errorf("a text without keywords: %v %v, %d rules compiled", leaks, err, len(s.compiled))
+	}
+	if leaks, err := s.scan("token: " + fakeToken + "\n"); err != nil || len(leaks) != 1 || len(s.compiled) == 0 || len(s.compiled) > 20 {
+		t.Errorf("a GitHub token: %v %v, %d rules compiled", leaks, err, len(s.compiled))
+	}
+}
+
+func mustScanner(t *testing.T) *scanner {
+	s, err := gitleaks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -44,11 +44,11 @@ type scanner struct {
 	rules    map[string][]int // keyword → the rules (indices in vc.Rules) that have it
 	always   []int            // rules without keywords: gitleaks runs them on every text
 
-	mu        sync.Mutex
-	globals   []*config.Allowlist
-	compiled  map[int]config.Rule
-	detectors map[string]*detect.Detector // by the set of rules they hold
-	all       *config.Config              // the whole config, when rules refer to each other
+	mu       sync.Mutex
+	globals  []*config.Allowlist
+	compiled map[int]config.Rule
+	current  *detect.Detector
+	all      *config.Config // the whole config, when rules refer to each other
 }
 
 // gitleaks returns the process's scanner.
@@ -65,7 +65,7 @@ func newScanner() (*scanner, error) {
 	if err := toml.Unmarshal([]byte(config.DefaultConfig), &vc); err != nil {
 		return nil, fmt.Errorf("reading gitleaks' default rules: %v", err)
 	}
-	s := &scanner{vc: vc, rules: map[string][]int{}, compiled: map[int]config.Rule{}, detectors: map[string]*detect.Detector{}}
+	s := &scanner{vc: vc, rules: map[string][]int{}, compiled: map[int]config.Rule{}}
 	for i, r := range vc.Rules {
 		if len(r.Keywords) == 0 && r.Regex != "" { // a rule of paths only never matches a text
 			s.always = append(s.always, i)
@@ -79,79 +79,99 @@ func newScanner() (*scanner, error) {
 	return s, nil
 }
 
-// detector returns a gitleaks detector holding the rules that have one of
-// the keywords found (and those without keywords): the rules gitleaks
-// itself would run on a text holding these keywords.
+// detector returns a gitleaks detector holding at least the rules that
+// have one of the keywords found (and those without keywords): the rules
+// gitleaks itself would run on a text holding these keywords. It holds
+// every rule compiled so far (a rule whose keywords a text lacks does
+// not run on it), and is built again only when a rule is added: a
+// detector per set of rules, each with its keyword trie, held 4 MB over
+// the catalog.
 func (s *scanner) detector(found map[string]bool) (*detect.Detector, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.prepare(); err != nil {
+		return nil, err
+	}
 	need := slices.Clone(s.always)
 	for k := range found {
 		need = append(need, s.rules[k]...)
 	}
-	slices.Sort(need)
-	need = slices.Compact(need)
-	key := fmt.Sprint(need)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if d := s.detectors[key]; d != nil {
-		return d, nil
+	added := false
+	for _, i := range need {
+		if _, ok := s.compiled[i]; !ok && s.all == nil {
+			if err := s.compile(i); err != nil {
+				return nil, err
+			}
+			added = true
+		}
 	}
-	cfg, err := s.config(need)
-	if err != nil {
-		return nil, err
+	if s.current == nil || added {
+		cfg, err := s.config()
+		if err != nil {
+			return nil, err
+		}
+		d := detect.NewDetector(cfg)
+		// a `gitleaks:allow` comment is no way past the gate: skipping a
+		// rule takes the taskgate.dev/skip annotation, with a reason
+		d.IgnoreGitleaksAllow = true
+		s.current = d
 	}
-	d := detect.NewDetector(cfg)
-	// a `gitleaks:allow` comment is no way past the gate: skipping a
-	// rule takes the taskgate.dev/skip annotation, with a reason
-	d.IgnoreGitleaksAllow = true
-	s.detectors[key] = d
-	return d, nil
+	return s.current, nil
 }
 
-// config assembles a gitleaks config of some of the default rules,
-// compiling each the first time through gitleaks' own Translate (s.mu
-// held). A rule set whose rules or allowlists refer to other rules is
-// translated whole, once.
-func (s *scanner) config(need []int) (config.Config, error) {
-	if s.all == nil && s.globals == nil {
-		linked := false
-		for _, r := range s.vc.Rules {
-			linked = linked || len(r.Required) > 0
-		}
-		for _, a := range s.vc.Allowlists {
-			linked = linked || len(a.TargetRules) > 0
-		}
-		if linked {
-			all, err := s.vc.Translate()
-			if err != nil {
-				return config.Config{}, err
-			}
-			s.all = &all
-		} else {
-			none := s.vc
-			none.Rules = nil
-			c, err := none.Translate()
-			if err != nil {
-				return config.Config{}, err
-			}
-			s.globals = c.Allowlists
-		}
+// compile compiles rule i of the default config through gitleaks' own
+// Translate (s.mu held, s.prepare done).
+func (s *scanner) compile(i int) error {
+	one := s.vc
+	one.Rules, one.AllowList, one.Allowlists = s.vc.Rules[i:i+1], nil, nil
+	c, err := one.Translate()
+	if err != nil {
+		return err
 	}
+	s.compiled[i] = c.Rules[s.vc.Rules[i].ID]
+	return nil
+}
+
+// prepare compiles the global allowlists, once (s.mu held). A config
+// whose rules or allowlists refer to other rules is translated whole.
+func (s *scanner) prepare() error {
+	if s.all != nil || s.globals != nil {
+		return nil
+	}
+	linked := false
+	for _, r := range s.vc.Rules {
+		linked = linked || len(r.Required) > 0
+	}
+	for _, a := range s.vc.Allowlists {
+		linked = linked || len(a.TargetRules) > 0
+	}
+	if linked {
+		all, err := s.vc.Translate()
+		if err != nil {
+			return err
+		}
+		s.all = &all
+		return nil
+	}
+	none := s.vc
+	none.Rules = nil
+	c, err := none.Translate()
+	if err != nil {
+		return err
+	}
+	s.globals = append([]*config.Allowlist{}, c.Allowlists...)
+	return nil
+}
+
+// config assembles a gitleaks config of the rules compiled so far (s.mu
+// held, s.prepare done).
+func (s *scanner) config() (config.Config, error) {
 	if s.all != nil {
 		return *s.all, nil
 	}
 	cfg := config.Config{Rules: map[string]config.Rule{}, Keywords: map[string]struct{}{}, Allowlists: s.globals}
-	for _, i := range need {
-		r, ok := s.compiled[i]
-		if !ok {
-			one := s.vc
-			one.Rules, one.AllowList, one.Allowlists = s.vc.Rules[i:i+1], nil, nil
-			c, err := one.Translate()
-			if err != nil {
-				return config.Config{}, err
-			}
-			r = c.Rules[s.vc.Rules[i].ID]
-			s.compiled[i] = r
-		}
+	for _, i := range slices.Sorted(maps.Keys(s.compiled)) {
+		r := s.compiled[i]
 		cfg.Rules[r.RuleID] = r
 		cfg.OrderedRules = append(cfg.OrderedRules, r.RuleID)
 		for _, k := range r.Keywords {

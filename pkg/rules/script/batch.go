@@ -44,8 +44,12 @@ var shellchecker = &check.Input{
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		for _, sc := range checkable(Of(p)) {
-			b.want(sc)
+		// not parsed yet: the run would hold every syntax tree at once;
+		// a script that turns out not to parse is checked for nothing
+		for _, sc := range Of(p) {
+			if sc.Shell != "" && shellcheckShells[sc.Shell] != "" && CheckBounds(sc.Text) == nil {
+				b.want(sc)
+			}
 		}
 	},
 }

@@ -36,6 +36,9 @@ var shellchecker = &check.Input{
 		bin, err := LookShellcheck()
 		return &batcher{bin: bin, missing: err, slots: runtime.GOMAXPROCS(0), jobs: map[job]*result{}}, nil
 	},
+	// what it gives a check depends on the scripts and on which
+	// shellcheck runs, and the check's Environment names that one
+	Digest:           func(any) string { return "shellcheck" },
 	AnnounceRequires: []*check.Input{Parsed},
 	Announce: func(v any, p *check.Pass) {
 		b := v.(*batcher)

@@ -84,11 +84,9 @@ func TestShellcheckLimits(t *testing.T) {
 		fmt.Fprintf(&b, ` "$v%d"`, i)
 	}
 	b.WriteString("\n")
-	start := time.Now()
+	// the limits (CPU, memory, wall clock) stop shellcheck; which one
+	// fires first depends on the machine's load, so no time is asserted
 	fs := run(Shellcheck, sub(t, task+b.String()))
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %s", d)
-	}
 	if len(fs) != 1 || fs[0].Severity != check.Error || fs[0].Line != 14 ||
 		!strings.Contains(fs[0].Message, "shellcheck could not check") || !strings.Contains(fs[0].Message, "is not checked") {
 		t.Fatalf("want one error at the script, got %v", fs)

@@ -78,7 +78,36 @@ const (
 	Home       = "/home/nonroot"
 	BinaryPath = "/usr/local/bin/taskgate"
 	caCerts    = "/etc/ssl/certs/ca-certificates.crt"
+	// mozillaCerts are the certificates of Debian's ca-certificates
+	// package. The host's ca-certificates.crt is not what goes in: it also
+	// holds what the machine added (/usr/local/share/ca-certificates, e.g.
+	// a CI sandbox's egress proxy CA, made anew at each boot), which would
+	// make every machine build different images, each trusting its own CA.
+	mozillaCerts = "/usr/share/ca-certificates/mozilla"
 )
+
+// caBundle concatenates the package's certificates in name order, as
+// update-ca-certificates would with no local additions.
+func caBundle() ([]byte, error) {
+	paths, err := filepath.Glob(filepath.Join(mozillaCerts, "*.crt"))
+	if err == nil && len(paths) == 0 {
+		err = fmt.Errorf("no certificates in %s", mozillaCerts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("CA certificates: %v (apt-get install ca-certificates)", err)
+	}
+	sort.Strings(paths)
+	var out bytes.Buffer
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("CA certificates: %v", err)
+		}
+		out.Write(bytes.TrimRight(data, "\n"))
+		out.WriteByte('\n')
+	}
+	return out.Bytes(), nil
+}
 
 // file is one entry of a layer.
 type file struct {
@@ -90,13 +119,13 @@ type file struct {
 }
 
 // baseFiles are the /etc files and directories every image has: a
-// non-root user (uid 65532, as distroless' nonroot), CA certificates for
-// registries and the GitHub API, and a git configuration that trusts any
+// non-root user (uid 65532, as distroless' nonroot), the CA certificates
+// of Debian's ca-certificates for registries and the GitHub API, and a git configuration that trusts any
 // repository owner: the workspace is cloned by another user.
 func baseFiles() ([]file, error) {
-	certs, err := os.ReadFile(caCerts)
+	certs, err := caBundle()
 	if err != nil {
-		return nil, fmt.Errorf("CA certificates: %v (apt-get install ca-certificates)", err)
+		return nil, err
 	}
 	return []file{
 		{path: "/etc/passwd", mode: 0o644, data: []byte(fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:%s:/sbin/nologin\n", UID, UID, Home))},
@@ -192,7 +221,7 @@ func Build(img Image, bin string, epoch time.Time) (gcr.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	parts := []part{{"base: /etc/passwd, /etc/group (nonroot 65532), /etc/gitconfig, CA certificates", base}}
+	parts := []part{{fmt.Sprintf("base: /etc/passwd, /etc/group (nonroot 65532), /etc/gitconfig, CA certificates (host: %s)", hostVersion(mozillaCerts)), base}}
 	have := map[string]bool{}
 	for _, t := range img.Tools {
 		fs, err := toolFiles(t, have)

@@ -93,7 +93,10 @@ func Epoch() (time.Time, error) {
 func CompileTaskgate(dir string) (string, error) {
 	bin := filepath.Join(dir, "taskgate")
 	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", bin, "taskgate.dev/taskgate/cmd/taskgate")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch())
+	// the build's own settings, whatever the caller's environment says
+	// (GOFLAGS could add tags, GOAMD64 or GOEXPERIMENT change the code):
+	// the same source and Go toolchain give the same binary
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch(), "GOAMD64=v1", "GOFLAGS=-mod=readonly", "GOEXPERIMENT=", "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}

@@ -56,7 +56,7 @@ var Images = []Image{
 			{[]string{"git", "--version"}, "git version"},
 			// git works as the non-root user on a repository root owns
 			{[]string{"taskgate", "discover", "/tmp/smoke", "--changed-from", "HEAD~1"}, "partners/smoke/0.1"},
-			{[]string{"taskgate", "validate", "/tmp/smoke"}, "shellcheck is not installed"},
+			{[]string{"taskgate", "validate", "-v", "/tmp/smoke"}, "shellcheck is not installed"},
 		},
 	},
 	{
@@ -67,7 +67,7 @@ var Images = []Image{
 			{[]string{"shellcheck", "--version"}, "version: "},
 			{[]string{"taskgate", "discover", "/tmp/smoke", "--changed-from", "HEAD~1"}, "partners/smoke/0.1"},
 			// the gate runs shellcheck, on a script that is not ASCII
-			{[]string{"taskgate", "validate", "/tmp/smoke"}, "SC2086"},
+			{[]string{"taskgate", "validate", "-v", "/tmp/smoke"}, "SC2086"},
 		},
 	},
 }

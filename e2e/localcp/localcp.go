@@ -52,12 +52,15 @@ type Cluster struct {
 	// pause).
 	Registry string
 	Images   map[string]string
+	// PodRegistry is the same registry as pods reach it (on HostAddress).
+	PodRegistry string
 	// Startup is how long Start took once the binaries were there.
 	Startup time.Duration
 
-	procs  []*proc
-	log    io.Writer
-	bridge bool // the pod bridge was created
+	procs     []*proc
+	listeners []net.Listener // exposeToPods' forwarders
+	log       io.Writer
+	bridge    bool // the pod bridge was created
 }
 
 type proc struct {
@@ -123,6 +126,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		{"registry", func() error { return c.startRegistry(ctx) }},
 		{"step images", func() error { return c.pushStepImages(ctx, bins) }},
 		{"node", func() error { return c.startNode(ctx, bins) }},
+		{"pod access", c.exposeToPods},
 		{"Tekton", func() error { return c.startTekton(ctx, bins, tektonDir, opts.FeatureFlags) }},
 	} {
 		t := time.Now()
@@ -168,7 +172,7 @@ func (c *Cluster) startKube(ctx context.Context, bins map[string]string) error {
 		"--token-auth-file="+c.path("tokens.csv"),
 		"--authorization-mode=Node,RBAC", // the kubelet is system:node:taskgate-node
 		"--allow-privileged=true",        // as clusters do: Pod Security, not this flag, refuses privileged pods
-		"--service-cluster-ip-range=10.96.0.0/16",
+		"--service-cluster-ip-range="+serviceSubnet,
 		"--endpoint-reconciler-type=none",
 		"--kubelet-preferred-address-types=InternalIP", // logs: the node's name resolves nowhere
 	); err != nil {
@@ -200,7 +204,9 @@ current-context: e2e
 		"--service-account-private-key-file="+c.path("sa.key"),
 		"--root-ca-file="+c.path("pki", "apiserver.crt"),
 		"--use-service-account-credentials=false",
-		"--controllers=*,-nodeipam,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-ephemeral-volume-controller",
+		// the PV binder binds a PipelineRun's volumeClaimTemplate to a PV a
+		// test made (there is no provisioner)
+		"--controllers=*,-nodeipam,-attachdetach,-persistentvolume-expander,-ephemeral-volume-controller",
 	); err != nil {
 		return err
 	}
@@ -397,14 +403,24 @@ func established(crd *unstructured.Unstructured) bool {
 
 // kinds Apply knows.
 var kinds = map[string]schema.GroupVersionResource{
-	"v1/Namespace":      {Version: "v1", Resource: "namespaces"},
-	"v1/ConfigMap":      {Version: "v1", Resource: "configmaps"},
-	"v1/ServiceAccount": {Version: "v1", Resource: "serviceaccounts"},
+	"v1/Namespace":                             {Version: "v1", Resource: "namespaces"},
+	"v1/ConfigMap":                             {Version: "v1", Resource: "configmaps"},
+	"v1/ServiceAccount":                        {Version: "v1", Resource: "serviceaccounts"},
+	"v1/Secret":                                {Version: "v1", Resource: "secrets"},
+	"v1/PersistentVolume":                      {Version: "v1", Resource: "persistentvolumes"},
+	"rbac.authorization.k8s.io/v1/Role":        {Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"},
+	"rbac.authorization.k8s.io/v1/RoleBinding": {Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"},
+	"admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy":        {Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingadmissionpolicies"},
+	"admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": {Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingadmissionpolicybindings"},
+	"tekton.dev/v1/TaskRun":                            {Group: "tekton.dev", Version: "v1", Resource: "taskruns"},
 	"apiextensions.k8s.io/v1/CustomResourceDefinition": {Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"},
-	"tekton.dev/v1/Task":        {Group: "tekton.dev", Version: "v1", Resource: "tasks"},
-	"tekton.dev/v1/Pipeline":    {Group: "tekton.dev", Version: "v1", Resource: "pipelines"},
-	"tekton.dev/v1/PipelineRun": {Group: "tekton.dev", Version: "v1", Resource: "pipelineruns"},
+	"tekton.dev/v1/Task":                               {Group: "tekton.dev", Version: "v1", Resource: "tasks"},
+	"tekton.dev/v1/Pipeline":                           {Group: "tekton.dev", Version: "v1", Resource: "pipelines"},
+	"tekton.dev/v1/PipelineRun":                        {Group: "tekton.dev", Version: "v1", Resource: "pipelineruns"},
 }
+
+var clusterScoped = map[string]bool{"Namespace": true, "CustomResourceDefinition": true, "PersistentVolume": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true}
 
 // Apply creates an object (namespace from the object, "default" when a
 // namespaced object has none); one that exists already is left alone.
@@ -414,7 +430,7 @@ func (c *Cluster) Apply(ctx context.Context, o *unstructured.Unstructured) error
 		return fmt.Errorf("localcp: cannot apply %s %s", o.GetAPIVersion(), o.GetKind())
 	}
 	var ri dynamic.ResourceInterface = c.Dynamic.Resource(gvr)
-	if o.GetKind() != "Namespace" && o.GetKind() != "CustomResourceDefinition" {
+	if !clusterScoped[o.GetKind()] {
 		ns := o.GetNamespace()
 		if ns == "" {
 			ns = "default"
@@ -478,6 +494,10 @@ func (c *Cluster) Stop() {
 		}
 	}
 	c.procs = nil
+	for _, l := range c.listeners {
+		l.Close()
+	}
+	c.listeners = nil
 	c.unmountAll()
 	if c.bridge {
 		_ = exec.Command("ip", "link", "del", bridgeName).Run()

@@ -24,6 +24,9 @@ const (
 	podSubnet  = "10.244.0.0/24"
 	nodeIP     = "10.244.0.1" // the bridge's address: the node's InternalIP
 	nodeToken  = "taskgate-e2e-node"
+	// serviceSubnet is --service-cluster-ip-range: pods route it to the
+	// host (exposeToPods answers there), nothing else beyond the bridge
+	serviceSubnet = "10.96.0.0/16"
 )
 
 // NodeIP is the host's address on the pod bridge: what a pod reaches a
@@ -111,9 +114,9 @@ func (c *Cluster) startContainerd(ctx context.Context) error {
 	}
 	conflist := fmt.Sprintf(`{"cniVersion": "1.0.0", "name": "taskgate-e2e", "plugins": [
   {"type": "bridge", "bridge": %q, "isGateway": true, "ipMasq": false,
-   "ipam": {"type": "host-local", "ranges": [[{"subnet": %q, "gateway": %q}]], "dataDir": %q}}
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": %q, "gateway": %q}]], "routes": [{"dst": %q}], "dataDir": %q}}
 ]}
-`, bridgeName, podSubnet, nodeIP, c.path("cni", "ipam"))
+`, bridgeName, podSubnet, nodeIP, serviceSubnet, c.path("cni", "ipam"))
 	if err := os.WriteFile(filepath.Join(netd, "10-taskgate-e2e.conflist"), []byte(conflist), 0o644); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ package githubtest
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -38,6 +39,7 @@ type Server struct {
 	DenyRuns bool     // refuse check runs with 403, as for a token that is not a GitHub App's
 	t        testing.TB
 	nextID   int64
+	prefix   string // the API's path on the server: "" or GitHub Enterprise's /api/v3
 }
 
 // Comment is an issue comment.
@@ -64,6 +66,24 @@ func New(t testing.TB) *Server {
 	return s
 }
 
+// Listen starts a server on addr (host:port) for the duration of the
+// test, as GitHub Enterprise lays it out: a repository is
+// http://addr/OWNER/REPO and URL, its API, http://addr/api/v3/ (what
+// taskgate derives from such a repository URL).
+func Listen(t testing.TB, addr string) *Server {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{t: t, PerPage: 100, nextID: 1000}
+	s.prefix = "/api/v3"
+	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: s}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL + "/api/v3/"
+	return s
+}
+
 // Client is a go-github client of the server, authenticated with token.
 func (s *Server) Client(token string) *github.Client {
 	gh, err := github.NewClient(github.WithAuthToken(token), github.WithURLs(github.Ptr(s.URL), nil))
@@ -76,7 +96,8 @@ func (s *Server) Client(token string) *github.Client {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.Mu.Lock()
 	defer s.Mu.Unlock()
-	s.Requests = append(s.Requests, r.Method+" "+r.URL.Path)
+	path, ok := strings.CutPrefix(r.URL.Path, s.prefix)
+	s.Requests = append(s.Requests, r.Method+" "+path)
 	reply := func(code int, v any) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
@@ -95,8 +116,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// /repos/{owner}/{repo}/...
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(parts) < 4 || parts[0] != "repos" {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if !ok || len(parts) < 4 || parts[0] != "repos" {
 		message(http.StatusNotFound, "Not Found")
 		return
 	}

@@ -19,7 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -160,8 +163,10 @@ type gitRemote struct {
 
 // catalogRemote makes the test catalog: main holds the example build
 // pipelines, the pull request (refs/pull/1/head, as on GitHub) adds the
-// partner's files; git daemon serves it until the test ends.
-func catalogRemote(t *testing.T, pr map[string]string) *gitRemote {
+// partner's files, then main moves on; merged, the pull request is then
+// merged into main (base is main's tip before, head after). git daemon
+// serves it until the test ends.
+func catalogRemote(t *testing.T, pr map[string]string, merged bool) *gitRemote {
 	t.Helper()
 	pipelines := map[string]string{"README.md": "# a partner catalog\n"}
 	err := filepath.Walk("../examples/catalog/pipelines", func(p string, info os.FileInfo, err error) error {
@@ -190,6 +195,10 @@ func catalogRemote(t *testing.T, pr map[string]string) *gitRemote {
 	}
 	served := t.TempDir()
 	r := &gitRemote{base: rev("main"), head: rev("pr"), bare: filepath.Join(served, "acme", "catalog.git")}
+	if merged {
+		testrepo.Git(t, work, "merge", "-q", "--no-ff", "-m", "Merge pull request #1", "pr")
+		r.head = rev("main")
+	}
 	if out, err := exec.Command("git", "clone", "-q", "--bare", "--branch", "main", work, r.bare).CombinedOutput(); err != nil {
 		t.Fatalf("git clone --bare: %v\n%s", err, out)
 	}
@@ -386,6 +395,7 @@ func pacPipelineRun(t *testing.T, file string, vars map[string]string, celValue 
 type taskRunLog struct {
 	task, reason string
 	succeeded    bool
+	results      map[string]string
 	steps        map[string]string // step name → its log
 	order        []string
 }
@@ -430,7 +440,10 @@ func taskRunLogs(t *testing.T, ns, pipelineRun string) map[string]*taskRunLog {
 	out := map[string]*taskRunLog{}
 	for i := range list.Items {
 		tr := fromUnstructured[v1.TaskRun](t, &list.Items[i])
-		l := &taskRunLog{task: tr.Labels["tekton.dev/pipelineTask"], steps: map[string]string{}}
+		l := &taskRunLog{task: tr.Labels["tekton.dev/pipelineTask"], steps: map[string]string{}, results: map[string]string{}}
+		for _, r := range tr.Status.Results {
+			l.results[r.Name] = r.Value.StringVal
+		}
 		if c := tr.Status.GetCondition("Succeeded"); c != nil {
 			l.succeeded, l.reason = c.IsTrue(), c.Reason+": "+c.Message
 		}
@@ -511,7 +524,7 @@ func TestValidationPipelineRun(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
-			remote := catalogRemote(t, tc.pr)
+			remote := catalogRemote(t, tc.pr, false)
 			gh := githubtest.Listen(t, fmt.Sprintf("%s:%d", localcp.HostAddress, freePort(t)))
 			repoURL := strings.TrimSuffix(gh.URL, "api/v3/") + "acme/catalog"
 			if tc.passes {
@@ -668,5 +681,135 @@ func expectLog(t *testing.T, logs map[string]*taskRunLog, task, step, line strin
 	l := logs[task]
 	if l == nil || !strings.Contains(l.steps[step], line) {
 		t.Errorf("the log of %s's step %s has no line %q", task, step, line)
+	}
+}
+
+// The push PipelineRun of .tekton/ (a pull request adding hello-world
+// merged into main) gates the change again and publishes the submission
+// as a Tekton bundle to the registry (its bundle-prefix edited, as its
+// comment says, to the loopback registry as pods reach it), with the
+// trust data Conforma reads as the bundle TaskRun's result. The bundle is
+// then pulled back by Tekton's bundles resolver for a TaskRun, which runs
+// it. hello-world's image is the local busybox one (the Task unchanged
+// otherwise): the bundled Task must run here.
+func TestPushPipelineRun(t *testing.T) {
+	ctx := context.Background()
+	files := map[string]string{}
+	for _, f := range []string{"partners/hello-world/OWNERS", "partners/hello-world/0.1/README.md", "partners/hello-world/0.1/hello-world.yaml"} {
+		data, err := os.ReadFile(filepath.Join("../examples/catalog", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f] = string(data)
+	}
+	const task = "partners/hello-world/0.1/hello-world.yaml"
+	files[task] = regexp.MustCompile(`(?m)^(\s+image: ).*$`).ReplaceAllString(files[task], "${1}"+busybox)
+	origin := catalogRemote(t, files, true)
+	const repoURL = "https://github.com/acme/catalog" // what Pipelines-as-Code gives; the clone maps it to git daemon
+	ns := gateNamespace(t, repoURL, origin.url)
+	workspaceVolume(t, ns)
+	secret := "pac-gitauth-e2e"
+	apply(t, ns, &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: metav1.ObjectMeta{Name: secret},
+		StringData: map[string]string{".git-credentials": "", ".gitconfig": ""}})
+	apply(t, ns, &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: metav1.ObjectMeta{Name: "taskgate-registry-auth"},
+		Type: corev1.SecretTypeDockerConfigJson, StringData: map[string]string{".dockerconfigjson": `{"auths":{}}`}})
+	pr := pacPipelineRun(t, ".tekton/partner-task-validation-push.yaml", map[string]string{
+		"repo_url": repoURL, "revision": origin.head, "target_branch": "main", "body.before": origin.base, "git_auth_secret": secret,
+	}, "")
+	prefix := cp.PodRegistry + "/partner-tasks"
+	edited := false
+	for i, p := range pr.Spec.Params {
+		if p.Name == "bundle-prefix" && p.Value.StringVal == "quay.io/CHANGE-ME/partner-tasks" {
+			pr.Spec.Params[i].Value = *v1.NewStructuredValues(prefix)
+			edited = true
+		}
+	}
+	if !edited {
+		t.Fatalf("no bundle-prefix placeholder to edit in %+v", pr.Spec.Params)
+	}
+	apply(t, ns, pr)
+	got, logs := waitPipelineRun(t, ns, pr.Name, 10*time.Minute)
+	dumpLogs(t, logs)
+	if c := got.Status.GetCondition("Succeeded"); !c.IsTrue() {
+		t.Fatalf("the push PipelineRun: %s: %s", c.Reason, c.Message)
+	}
+	for _, name := range []string{"clone", "discover", "validate", "integrate", "dry-run", "bundle"} {
+		if l := logs[name]; l == nil || !l.succeeded {
+			t.Errorf("pipeline task %s did not succeed: %+v", name, l)
+		}
+	}
+	if len(got.Status.SkippedTasks) != 1 || got.Status.SkippedTasks[0].Name != "report" {
+		t.Errorf("skipped %+v, want only report (no pull request on a push)", got.Status.SkippedTasks)
+	}
+	b := logs["bundle"]
+	if b == nil {
+		t.Fatal("no bundle TaskRun")
+	}
+	trust := b.results["trust-data"]
+	t.Logf("trust-data:\n%s", trust)
+	repo := prefix + "/task-hello-world"
+	expectLog(t, logs, "bundle", "push", "pushing "+repo+"@sha256:")
+	expectLog(t, logs, "bundle", "push", "tagged 0.1\n")
+	ref := regexp.MustCompile(regexp.QuoteMeta(repo) + `@sha256:[0-9a-f]{64}`).FindString(b.steps["push"])
+	if ref == "" {
+		t.Fatalf("the push step's log names no bundle by digest")
+	}
+	digest := strings.TrimPrefix(ref, repo+"@")
+	// the registry holds it under its version tag; the trust data trusts that digest there
+	tag, err := name.NewTag(cp.Registry+"/partner-tasks/task-hello-world:0.1", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := remote.Head(tag)
+	if err != nil || desc.Digest.String() != digest {
+		t.Errorf("%s in the registry: %v, %v; the push step pushed %s", tag, desc, err, digest)
+	}
+	if !strings.Contains(trust, "oci://"+repo+":0.1:\n") || !strings.Contains(trust, "ref: "+digest) {
+		t.Errorf("the trust data does not trust %s at oci://%s:0.1", digest, repo)
+	}
+
+	// the bundle, pulled back by Tekton's bundles resolver, runs
+	no, yes := false, true
+	tr := &v1.TaskRun{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "TaskRun"},
+		ObjectMeta: metav1.ObjectMeta{Name: "hello-world-from-bundle"},
+		Spec: v1.TaskRunSpec{
+			TaskRef: &v1.TaskRef{ResolverRef: v1.ResolverRef{Resolver: "bundles", Params: v1.Params{
+				{Name: "bundle", Value: *v1.NewStructuredValues(ref)},
+				{Name: "name", Value: *v1.NewStructuredValues("hello-world")},
+				{Name: "kind", Value: *v1.NewStructuredValues("task")},
+			}}},
+			Params: v1.Params{{Name: "image-url", Value: *v1.NewStructuredValues(strings.Split(busybox, "@")[0])},
+				{Name: "image-digest", Value: *v1.NewStructuredValues(strings.Split(busybox, "@")[1])}},
+			PodTemplate: &pod.Template{AutomountServiceAccountToken: &no, SecurityContext: &corev1.PodSecurityContext{
+				RunAsNonRoot: &yes, SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}}},
+		},
+	}
+	apply(t, ns, tr)
+	var run *v1.TaskRun
+	poll(t, 3*time.Minute, "the TaskRun of the bundle", func() bool {
+		u, err := cp.Dynamic.Resource(gvrTR).Namespace(ns).Get(ctx, tr.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run = fromUnstructured[v1.TaskRun](t, u)
+		c := run.Status.GetCondition("Succeeded")
+		return c != nil && !c.IsUnknown()
+	})
+	c := run.Status.GetCondition("Succeeded")
+	var out string
+	for _, r := range run.Status.Results {
+		if r.Name == "TEST_OUTPUT" {
+			out = r.Value.StringVal
+		}
+	}
+	t.Logf("TaskRun %s from %s: %s: %s; TEST_OUTPUT %s", run.Name, ref, c.Reason, c.Message, out)
+	if !c.IsTrue() || !strings.Contains(out, `"result":"SKIPPED"`) {
+		t.Errorf("the bundled Task did not run to SKIPPED: %s: %s, TEST_OUTPUT %q", c.Reason, c.Message, out)
+	}
+	if p := run.Status.Provenance; p == nil || p.RefSource == nil || !strings.Contains(p.RefSource.URI, repo) || len(p.RefSource.Digest) == 0 {
+		t.Errorf("the TaskRun's provenance does not name the bundle: %+v", run.Status.Provenance)
+	} else {
+		t.Logf("its provenance: %s %v (Tekton's bundles resolver)", p.RefSource.URI, p.RefSource.Digest)
 	}
 }

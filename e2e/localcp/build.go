@@ -50,6 +50,9 @@ var binaries = []binary{
 	{"kubelet", "kube", "k8s.io/kubernetes/cmd/kubelet", KubernetesVersion, kubeLDFlags, false},
 	{"kwok", "kwok", "sigs.k8s.io/kwok/cmd/kwok", KwokVersion, "", false},
 	{"tekton-controller", "tekton", "github.com/tektoncd/pipeline/cmd/controller", TektonVersion, "", false},
+	// Tekton's resolvers process with the bundles resolver only (our own
+	// main: cmd/resolvers needs modules the tools module does not carry)
+	{"tekton-bundle-resolver", "tekton", "taskgate.dev/taskgate/e2e/tools/tekton/cmd/bundle-resolver", TektonVersion, "", false},
 	// the step images' binaries (see images.go)
 	{"entrypoint", "tekton", "github.com/tektoncd/pipeline/cmd/entrypoint", TektonVersion, "", true},
 	{"nop", "tekton", "github.com/tektoncd/pipeline/cmd/nop", TektonVersion, "", true},
@@ -105,6 +108,17 @@ func cacheKey(moduleDir string, b binary) (string, error) {
 			return "", err
 		}
 		h.Write(data)
+	}
+	// a command of the tools module itself: its source is an input too
+	if local, ok := strings.CutPrefix(b.pkg, "taskgate.dev/taskgate/e2e/tools/"+b.module+"/"); ok {
+		srcs, _ := filepath.Glob(filepath.Join(moduleDir, filepath.FromSlash(local), "*.go"))
+		for _, f := range srcs {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return "", err
+			}
+			h.Write(data)
+		}
 	}
 	fmt.Fprintln(h, b.pkg, b.ldflags, runtime.GOOS, runtime.GOARCH, runtime.Version())
 	if b.static {

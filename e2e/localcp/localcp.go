@@ -128,6 +128,7 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 		{"node", func() error { return c.startNode(ctx, bins) }},
 		{"pod access", c.exposeToPods},
 		{"Tekton", func() error { return c.startTekton(ctx, bins, tektonDir, opts.FeatureFlags) }},
+		{"bundles resolver", func() error { return c.startResolver(ctx, bins, tektonDir) }},
 	} {
 		t := time.Now()
 		if err := ph.run(); err != nil {
@@ -389,6 +390,45 @@ func (c *Cluster) startTekton(ctx context.Context, bins map[string]string, tekto
 		return err
 	}
 	return c.waitHTTP(ctx, "tekton-controller", fmt.Sprintf("http://127.0.0.1:%d/readiness", ports[0]), 60*time.Second)
+}
+
+// startResolver runs Tekton's bundles resolver out of cluster, with the
+// namespace and ConfigMaps of Tekton's config/resolvers (its Deployment's
+// environment): a taskRef with `resolver: bundles` is resolved by
+// Tekton's own code, pulling from the loopback registry.
+func (c *Cluster) startResolver(ctx context.Context, bins map[string]string, tektonDir string) error {
+	files, _ := filepath.Glob(filepath.Join(tektonDir, "config", "resolvers", "*.yaml"))
+	for _, f := range files {
+		objs, err := ReadObjects(f)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if o.GetKind() != "Namespace" && o.GetKind() != "ConfigMap" {
+				continue // the Deployment, its Service and RBAC: it runs here as admin
+			}
+			if o.GetName() == "config-observability" {
+				unstructured.SetNestedField(o.Object, "none", "data", "metrics-protocol")
+			}
+			if err := c.Apply(ctx, o); err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+		}
+	}
+	ports, err := freePorts(2)
+	if err != nil {
+		return err
+	}
+	env := []string{
+		"SYSTEM_NAMESPACE=tekton-pipelines-resolvers", "KUBERNETES_MIN_VERSION=v1.28.0", "METRICS_DOMAIN=tekton.dev/resolution",
+		"CONFIG_LOGGING_NAME=config-logging", "CONFIG_OBSERVABILITY_NAME=config-observability", "CONFIG_FEATURE_FLAGS_NAME=feature-flags",
+		"CONFIG_LEADERELECTION_NAME=config-leader-election-resolvers",
+		"PROBES_PORT=" + strconv.Itoa(ports[0]), "PROFILING_PORT=" + strconv.Itoa(ports[1]),
+	}
+	if err := c.start("tekton-bundle-resolver", bins["tekton-bundle-resolver"], env, "-kubeconfig="+c.Kubeconfig); err != nil {
+		return err
+	}
+	return c.waitHTTP(ctx, "tekton-bundle-resolver", fmt.Sprintf("http://127.0.0.1:%d/readiness", ports[0]), 60*time.Second)
 }
 
 func established(crd *unstructured.Unstructured) bool {

@@ -658,7 +658,7 @@ spec:
         #!/bin/sh
         curl $(params.url)
 `,
-		}, "openrefactory", []string{"partners/icr-scan/0.1/icr-scan.yaml:12:14: error script/param-injection"}
+		}, "openrefactory", []string{"partners/icr-scan/0.1/icr-scan.yaml:13:14: error script/param-injection"}
 	}
 	files = map[string]string{}
 	for _, f := range []string{"OWNERS", "0.1/README.md", "0.1/icr-scan.yaml"} {

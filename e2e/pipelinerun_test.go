@@ -205,13 +205,13 @@ func catalogRemote(t *testing.T, pr map[string]string, merged bool) *gitRemote {
 	testrepo.Git(t, r.bare, "update-ref", "refs/pull/1/head", r.head)
 	testrepo.Git(t, r.bare, "branch", "-D", "pr")
 	port := freePort(t)
-	r.url = fmt.Sprintf("git://%s:%d/acme/catalog.git", localcp.HostAddress, port)
+	r.url = fmt.Sprintf("git://%s:%d/acme/catalog.git", localcp.NodeIP, port)
 	execPath, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
 	daemon := exec.Command(filepath.Join(strings.TrimSpace(string(execPath)), "git-daemon"), "--export-all", "--reuseaddr", "--informative-errors",
-		"--base-path="+served, "--listen="+localcp.HostAddress, "--port="+strconv.Itoa(port), served)
+		"--base-path="+served, "--listen="+localcp.NodeIP, "--port="+strconv.Itoa(port), served)
 	log, err := os.Create(filepath.Join(t.TempDir(), "git-daemon.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +236,7 @@ func catalogRemote(t *testing.T, pr map[string]string, merged bool) *gitRemote {
 // freePort is a free TCP port on the host's bridge address.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", localcp.HostAddress+":0")
+	l, err := net.Listen("tcp", localcp.NodeIP+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,7 +525,7 @@ func TestValidationPipelineRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
 			remote := catalogRemote(t, tc.pr, false)
-			gh := githubtest.Listen(t, fmt.Sprintf("%s:%d", localcp.HostAddress, freePort(t)))
+			gh := githubtest.Listen(t, fmt.Sprintf("%s:%d", localcp.NodeIP, freePort(t)))
 			repoURL := strings.TrimSuffix(gh.URL, "api/v3/") + "acme/catalog"
 			if tc.passes {
 				// a passing run only updates an earlier comment (it posts no new one):

@@ -52,7 +52,7 @@ type Cluster struct {
 	// pause).
 	Registry string
 	Images   map[string]string
-	// PodRegistry is the same registry as pods reach it (on HostAddress).
+	// PodRegistry is the same registry as pods reach it (on NodeIP).
 	PodRegistry string
 	// Startup is how long Start took once the binaries were there.
 	Startup time.Duration

@@ -10,11 +10,6 @@ import (
 	"sync"
 )
 
-// HostAddress is the host as pods see it (the bridge's address, their
-// gateway): a test serves pods from there, e.g. a git remote or a fake
-// GitHub.
-const HostAddress = nodeIP
-
 // apiServiceIP is the first address of --service-cluster-ip-range: the
 // `kubernetes` Service's, which the kubelet gives every pod as
 // KUBERNETES_SERVICE_HOST (port 443).
@@ -38,7 +33,7 @@ func (c *Cluster) exposeToPods() error {
 		return err
 	}
 	_, port, _ := strings.Cut(c.Registry, ":")
-	c.PodRegistry = HostAddress + ":" + port
+	c.PodRegistry = NodeIP + ":" + port
 	return c.forward(c.PodRegistry, c.Registry)
 }
 

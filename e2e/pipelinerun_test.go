@@ -635,31 +635,10 @@ func TestValidationPipelineRun(t *testing.T) {
 }
 
 // icrScan is the partner submission that fails: icr-scan of the corpus
-// (build-definitions PR 408, never merged), else a hand-made check that
-// pastes a param into its script.
+// (build-definitions PR 408, never merged). e2e needs the corpus (as
+// TestComposedDryRun does): without it the test fails, it does not skip.
 func icrScan(t *testing.T) (files map[string]string, author string, wantLog []string) {
-	dir, err := testrepo.CorpusPath("build-definitions", "_pull-requests", "pr-408", "partners", "icr-scan")
-	if err != nil {
-		t.Logf("corpus absent (%v): a hand-made failing Task stands in for icr-scan", err)
-		return map[string]string{
-			"partners/icr-scan/OWNERS":        "approvers: [openrefactory]\n",
-			"partners/icr-scan/0.1/README.md": "# icr-scan\n",
-			"partners/icr-scan/0.1/icr-scan.yaml": `apiVersion: tekton.dev/v1
-kind: Task
-metadata:
-  name: icr-scan
-spec:
-  params:
-    - name: url
-  steps:
-    - name: scan
-      image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:95413c8dacaac773421428947a431c1cb099d19b4b1125df77d5d1cd2f463ab8
-      script: |
-        #!/bin/sh
-        curl $(params.url)
-`,
-		}, "openrefactory", []string{"partners/icr-scan/0.1/icr-scan.yaml:13:14: error script/param-injection"}
-	}
+	dir := testrepo.Corpus(t, "build-definitions", "_pull-requests", "pr-408", "partners", "icr-scan")
 	files = map[string]string{}
 	for _, f := range []string{"OWNERS", "0.1/README.md", "0.1/icr-scan.yaml"} {
 		data, err := os.ReadFile(filepath.Join(dir, f))

@@ -36,6 +36,7 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	changedFrom := fs.String("changed-from", "", "only the submissions changed since `REV`")
 	format := fs.String("format", "text", "output format: "+strings.Join(report.Formats, ", "))
 	output := fs.String("output", "", "write the report to `FILE` instead of standard output")
+	docBaseFlag := fs.String("doc-base", "", docBaseUsage)
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage
@@ -106,10 +107,15 @@ func runDryRun(args []string, stdout, stderr io.Writer) int {
 	if len(plan.Submissions) == 0 {
 		fmt.Fprintf(stderr, "taskgate dry-run: no submission to check under %s\n", root)
 	}
+	base, err := docBase(*docBaseFlag, plan.Repo.Config)
+	if err != nil {
+		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
+		return exitUsage
+	}
 	res := plan.Run()
 	var buf bytes.Buffer
 	// its infos are what the cluster said (the Task ran, what it wrote): shown
-	if err := report.WriteWith(&buf, *format, res, report.Options{Verbose: true}); err != nil {
+	if err := report.WriteWith(&buf, *format, res, report.Options{Verbose: true, DocBase: base}); err != nil {
 		fmt.Fprintf(stderr, "taskgate dry-run: %v\n", err)
 		return exitUsage
 	}

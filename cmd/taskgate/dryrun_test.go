@@ -48,9 +48,11 @@ current-context: c
 // passed.
 func TestValidateSaysClusterRulesNotRun(t *testing.T) {
 	for format, wants := range map[string][]string{
-		"json":     {`"cluster/dry-run": "not run: needs a cluster (taskgate dry-run)"`, `"cluster/run": "not run: needs a cluster (taskgate dry-run)"`},
-		"markdown": {`| [cluster/dry-run][] | ⏭️ skipped: not run: needs a cluster \(taskgate dry-run\) |`, `| [cluster/run][] | ⏭️ skipped: not run: needs a cluster \(taskgate dry-run\) |`},
-		"junit":    {`<skipped message="not run: needs a cluster (taskgate dry-run)">`, `<skipped message="not run: needs a cluster (taskgate dry-run)">`},
+		"json": {`"rule": "cluster/dry-run",` + "\n" + `          "status": "not-run",` + "\n" + `          "notRun": "needs-cluster",` + "\n" + `          "reason": "needs a cluster (taskgate dry-run)"`,
+			`"reason": "needs a cluster (taskgate dry-run)"`},
+		"markdown": {"| `cluster/dry-run` | ⏭️ not run (run by another command): needs a cluster \\(taskgate dry-run\\) |", "| `cluster/run` | ⏭️ not run (run by another command): needs a cluster \\(taskgate dry-run\\) |"},
+		"junit":    {`<skipped message="run by another command: needs a cluster (taskgate dry-run)">`, `<skipped message="run by another command: needs a cluster (taskgate dry-run)">`},
+		"text":     {"not run: partners/hello-world/0.1, partners/image-size-check/0.1 cluster/dry-run (run by another command): needs a cluster (taskgate dry-run)\n"},
 	} {
 		var stdout, stderr bytes.Buffer
 		// exit 1: the example catalog holds a submission that fails on purpose
@@ -61,7 +63,7 @@ func TestValidateSaysClusterRulesNotRun(t *testing.T) {
 				t.Errorf("validate --format %s: exit %d, want %q in\n%s%s", format, code, want, out, stderr.String())
 			}
 		}
-		if strings.Contains(out, "cluster/dry-run][] | ✅") || strings.Contains(out, "[cluster/run][], ") {
+		if strings.Contains(out, "cluster/dry-run` | ✅") || strings.Contains(out, "`cluster/run`, ") {
 			t.Errorf("--format %s says a cluster rule passed:\n%s", format, out)
 		}
 	}

@@ -5,8 +5,26 @@ import (
 	"fmt"
 	"io"
 
+	"taskgate.dev/taskgate/pkg/config"
 	"taskgate.dev/taskgate/pkg/gate"
 )
+
+const docBaseUsage = "link each rule to its section of the rule reference published at `URL` (taskgate's docs/rules.md; default: " + config.FileName + "'s docBase, else no link: reports name the rule and docs/rules.md)"
+
+// docBase is where reports link the rules: --doc-base, else the catalog's
+// docBase:, else none.
+func docBase(flagValue string, cfg *config.Config) (string, error) {
+	if flagValue != "" {
+		if err := config.CheckDocBase(flagValue); err != nil {
+			return "", fmt.Errorf("--doc-base: %v", err)
+		}
+		return flagValue, nil
+	}
+	if cfg != nil {
+		return cfg.DocBase, nil
+	}
+	return "", nil
+}
 
 // parseInterleaved parses flags that may come before or after positional
 // arguments (`taskgate validate . --format json`), which package flag

@@ -23,7 +23,7 @@ type command struct {
 }
 
 var commands = []command{
-	{"validate", "validate [PATH] [--changed-from REV [--author LOGIN] [--maintainers LIST|FILE] [--config-from-base]] [--format text|json|sarif|junit|markdown|github] [--output FILE] [--also FORMAT=FILE]...", runValidate},
+	{"validate", "validate [PATH] [--changed-from REV [--author LOGIN] [--maintainers LIST|FILE] [--config-from-base]] [--format text|json|sarif|junit|markdown|github] [--output FILE] [--also FORMAT=FILE]... [--doc-base URL]", runValidate},
 	{"discover", "discover [PATH] [--changed-from REV] [--result FILE]   (the submissions, or those a change touches)", runDiscover},
 	{"integrate", "integrate [PATH] [--pipelines DIR] [--changed-from REV] --out DIR", runIntegrate},
 	{"dry-run", "dry-run [PATH] [--kubeconfig FILE] [--context CTX] [--namespace NS] [--composed DIR] [--run [--timeout 10m] [--image REF] [--source DIR]] [--changed-from REV] [--format F] [--output FILE]", runDryRun},

@@ -9,6 +9,7 @@ import (
 
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/config"
+	"taskgate.dev/taskgate/pkg/report"
 )
 
 // `taskgate rules` and `taskgate explain` print the registry itself, and
@@ -44,12 +45,17 @@ func runRules(args []string, stdout, stderr io.Writer) int {
 
 func runExplain(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("explain", stderr)
+	base := fs.String("doc-base", "", docBaseUsage)
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage
 	}
 	if len(rest) != 1 {
 		fmt.Fprintln(stderr, "usage: taskgate explain RULE (`taskgate rules` lists them)")
+		return exitUsage
+	}
+	if _, err := docBase(*base, nil); err != nil {
+		fmt.Fprintf(stderr, "taskgate explain: %v\n", err)
 		return exitUsage
 	}
 	c := check.Lookup(rest[0])
@@ -64,7 +70,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "%s (%s)\n%s\n\nHow to fix:\n%s\nRejected:\n%s\nFixed:\n%s\n%s\nReference: %s\n",
-		c.ID, c.Severity, c.Doc, indent(c.Help), indent(example(c.Bad)), indent(example(c.Fixed)), switchOff(c), check.DocURL(c.ID))
+		c.ID, c.Severity, c.Doc, indent(c.Help), indent(example(c.Bad)), indent(example(c.Fixed)), switchOff(c), report.Options{DocBase: *base}.RuleRef(c.ID))
 	return exitOK
 }
 
@@ -98,7 +104,7 @@ func indent(s string) string {
 }
 
 // writeRulesMarkdown renders docs/rules.md. Each rule is a `### <id>`
-// heading, whose GitHub anchor is what check.DocURL links to.
+// heading, whose GitHub anchor is what report.Options.RuleURL links to.
 func writeRulesMarkdown(w io.Writer, checks []*check.Check) {
 	var b strings.Builder
 	b.WriteString("<!-- Generated from the rule registry by `make docs` (taskgate rules --format markdown). Do not edit. -->\n")
@@ -115,7 +121,7 @@ func writeRulesMarkdown(w io.Writer, checks []*check.Check) {
 	b.WriteString("```yaml\nwaivers:\n  - task: buildah-partner\n    versions: [\"0.1\"]      # or [\"*\"]: every version\n    rule: privilege/privileged\n    reason: \"builds images in the step until the rootless builder lands\"\n    expires: 2027-03-31   # from this day on the rule runs again\n```\n\n")
 	b.WriteString("| rule | severity | finds |\n|---|---|---|\n")
 	for _, c := range checks {
-		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s |\n", c.ID, anchor(c.ID), c.Severity, strings.ReplaceAll(c.Doc, "|", `\|`))
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s |\n", c.ID, report.RuleAnchor(c.ID), c.Severity, strings.ReplaceAll(c.Doc, "|", `\|`))
 	}
 	family := ""
 	for _, c := range checks {
@@ -133,12 +139,6 @@ func writeRulesMarkdown(w io.Writer, checks []*check.Check) {
 		}
 	}
 	io.WriteString(w, b.String())
-}
-
-// anchor is the fragment check.DocURL links to.
-func anchor(id string) string {
-	_, frag, _ := strings.Cut(check.DocURL(id), "#")
-	return frag
 }
 
 // suggest returns up to three rule ids close to a misspelt one, nearest

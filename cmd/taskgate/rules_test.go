@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
 
+	"taskgate.dev/taskgate/internal/testrepo"
 	"taskgate.dev/taskgate/pkg/check"
+	"taskgate.dev/taskgate/pkg/report"
 )
 
 func TestRulesLists(t *testing.T) {
@@ -62,7 +62,7 @@ func TestExplain(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
-		for _, part := range []string{id + " (" + c.Severity.String() + ")", c.Doc, c.Help, indent(c.Bad), indent(c.Fixed), check.DocURL(id)} {
+		for _, part := range []string{id + " (" + c.Severity.String() + ")", c.Doc, c.Help, indent(c.Bad), indent(c.Fixed), "Reference: docs/rules.md#" + report.RuleAnchor(id)} {
 			if !strings.Contains(out, part) {
 				t.Errorf("explain %s lacks\n%s\nin\n%s", id, part, out)
 			}
@@ -72,6 +72,15 @@ func TestExplain(t *testing.T) {
 		}
 	}
 	t.Run("lint", func(t *testing.T) { explains(t, "layout/version-label") })
+	t.Run("doc-base", func(t *testing.T) {
+		code, out, errOut := runCLI("explain", "--doc-base", "https://example.com/taskgate/docs/rules.md", "image/digest")
+		if code != exitOK || !strings.Contains(out, "Reference: https://example.com/taskgate/docs/rules.md#imagedigest\n") {
+			t.Errorf("exit %d\n%s%s", code, out, errOut)
+		}
+		if code, _, errOut := runCLI("explain", "--doc-base", "docs/rules.md", "image/digest"); code != exitUsage || !strings.Contains(errOut, "not an absolute http(s) URL") {
+			t.Errorf("a relative --doc-base: exit %d: %s", code, errOut)
+		}
+	})
 	t.Run("param-injection", func(t *testing.T) { explains(t, "script/param-injection") })
 	t.Run("owners", func(t *testing.T) { explains(t, "owners/unauthorized") })
 
@@ -138,7 +147,7 @@ func githubAnchor(heading string) string {
 	return b.String()
 }
 
-func TestDocAnchorsMatchDocURL(t *testing.T) {
+func TestDocAnchorsMatchRuleAnchor(t *testing.T) {
 	data, err := os.ReadFile("../../docs/rules.md")
 	if err != nil {
 		t.Fatal(err)
@@ -168,86 +177,108 @@ func TestDocAnchorsMatchDocURL(t *testing.T) {
 		}
 	}
 	for _, c := range check.All() {
-		_, frag, _ := strings.Cut(check.DocURL(c.ID), "#")
-		if anchors[frag] != 1 {
-			t.Errorf("%s links %s, but docs/rules.md has no heading with that anchor", c.ID, check.DocURL(c.ID))
+		if frag := report.RuleAnchor(c.ID); anchors[frag] != 1 {
+			t.Errorf("%s links #%s, but docs/rules.md has no heading with that anchor", c.ID, frag)
 		}
 	}
 }
 
-// Every finding of a failing run links its rule's section, in the PR
-// comment (Markdown) and in code scanning (SARIF helpUri).
+// Every finding of a failing run links its rule's section where the docs
+// are published: --doc-base, else .taskgate.yaml's docBase; with neither,
+// nothing links (a PR comment resolves no relative link to taskgate's
+// docs, SARIF wants absolute URIs) and the comment names the shipped file.
 func TestReportsLinkRuleDocs(t *testing.T) {
-	root := writeRepo(t, "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: demo\nspec:\n  steps:\n    - image: alpine\n      scirpt: echo\n")
-	gitCmd := func(args ...string) {
-		cmd := exec.Command("git", append([]string{"-C", root, "-c", "user.email=t@t", "-c", "user.name=t", "-c", "commit.gpgsign=false"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(root, "README.md"), []byte("catalog\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gitCmd("init", "-q", "-b", "main")
-	gitCmd("add", "README.md")
-	gitCmd("commit", "-qm", "base") // the partner's files are the (uncommitted) change
-	args := []string{"validate", root, "--changed-from", "HEAD", "--author", "eve"}
+	const fromConfig, fromFlag = "https://docs.example.com/taskgate/v1/rules.md", "https://github.com/acme/taskgate/blob/main/docs/rules.md"
+	for _, c := range []struct {
+		name, config, flag, want string
+	}{
+		{"none", "", "", ""},
+		{"config", "docBase: " + fromConfig + "\n", "", fromConfig},
+		{"flag over config", "docBase: " + fromConfig + "\n", fromFlag, fromFlag},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := writeRepo(t, "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: demo\nspec:\n  steps:\n    - image: alpine\n      scirpt: echo\n")
+			testrepo.Write(t, root, map[string]string{"README.md": "catalog\n", ".taskgate.yaml": c.config})
+			testrepo.Git(t, root, "init", "-q", "-b", "main")
+			testrepo.Git(t, root, "add", "README.md", ".taskgate.yaml")
+			testrepo.Git(t, root, "commit", "-qm", "base") // the partner's files are the (uncommitted) change
+			args := []string{"validate", root, "--changed-from", "HEAD", "--author", "eve"}
+			if c.flag != "" {
+				args = append(args, "--doc-base", c.flag)
+			}
+			url := func(rule string) string { return report.Options{DocBase: c.want}.RuleURL(rule) }
 
-	code, out, errOut := runCLI(append(args, "--format", "json")...)
-	var rep struct {
-		Findings []check.Finding `json:"findings"`
-	}
-	if code != exitFindings || json.Unmarshal([]byte(out), &rep) != nil {
-		t.Fatalf("exit %d\n%s%s", code, out, errOut)
-	}
-	fired := map[string]bool{}
-	for _, f := range rep.Findings {
-		fired[f.Rule] = true
-	}
-	for _, want := range []string{"tekton/schema", "owners/unauthorized"} {
-		if !fired[want] {
-			t.Errorf("%s did not fire: %+v", want, rep.Findings)
-		}
-	}
+			code, out, errOut := runCLI(append(args, "--format", "json")...)
+			var rep struct {
+				Findings []check.Finding `json:"findings"`
+			}
+			if code != exitFindings || json.Unmarshal([]byte(out), &rep) != nil {
+				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			fired := map[string]bool{}
+			for _, f := range rep.Findings {
+				fired[f.Rule] = true
+			}
+			for _, want := range []string{"tekton/schema", "owners/unauthorized"} {
+				if !fired[want] {
+					t.Errorf("%s did not fire: %+v", want, rep.Findings)
+				}
+			}
 
-	_, md, _ := runCLI(append(args, "--format", "markdown")...)
-	_, sarif, _ := runCLI(append(args, "--format", "sarif")...)
-	var log struct {
-		Runs []struct {
-			Tool struct {
-				Driver struct {
-					Rules []struct {
-						ID      string `json:"id"`
-						HelpURI string `json:"helpUri"`
-					} `json:"rules"`
-				} `json:"driver"`
-			} `json:"tool"`
-			Results []struct {
-				RuleID    string `json:"ruleId"`
-				RuleIndex int    `json:"ruleIndex"`
-			} `json:"results"`
-		} `json:"runs"`
+			_, md, _ := runCLI(append(args, "--format", "markdown")...)
+			_, sarif, _ := runCLI(append(args, "--format", "sarif")...)
+			var log struct {
+				Runs []struct {
+					Tool struct {
+						Driver struct {
+							InformationURI *string `json:"informationUri"`
+							Rules          []struct {
+								ID      string  `json:"id"`
+								HelpURI *string `json:"helpUri"`
+							} `json:"rules"`
+						} `json:"driver"`
+					} `json:"tool"`
+					Results []struct {
+						RuleID    string `json:"ruleId"`
+						RuleIndex int    `json:"ruleIndex"`
+					} `json:"results"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal([]byte(sarif), &log); err != nil || len(log.Runs) != 1 {
+				t.Fatalf("sarif: %v\n%s", err, sarif)
+			}
+			run := log.Runs[0]
+			if info := run.Tool.Driver.InformationURI; (info == nil) != (c.want == "") || (info != nil && *info != c.want) {
+				t.Errorf("informationUri %v, want %q (absent when empty)", info, c.want)
+			}
+			linked := map[string]bool{}
+			for _, r := range run.Results {
+				if r.RuleIndex < 0 || r.RuleIndex >= len(run.Tool.Driver.Rules) {
+					t.Fatalf("result %s: ruleIndex %d out of range", r.RuleID, r.RuleIndex)
+				}
+				rule := run.Tool.Driver.Rules[r.RuleIndex]
+				if rule.ID != r.RuleID || (rule.HelpURI == nil) != (c.want == "") || (rule.HelpURI != nil && *rule.HelpURI != url(r.RuleID)) {
+					t.Errorf("result %s: rule %s helpUri %v, want %q (absent when empty)", r.RuleID, rule.ID, rule.HelpURI, url(r.RuleID))
+				}
+				linked[r.RuleID] = true
+			}
+			for rule := range fired {
+				if !linked[rule] {
+					t.Errorf("sarif: no result for %s", rule)
+				}
+				switch {
+				case c.want != "" && !strings.Contains(md, "\n["+rule+"]: "+url(rule)+"\n"):
+					t.Errorf("markdown: no link to %s", url(rule))
+				case c.want == "" && (strings.Contains(md, "["+rule+"]") || !strings.Contains(md, "`"+rule+"`")):
+					t.Errorf("markdown: %s must be named, not linked", rule)
+				}
+			}
+			if c.want == "" && (strings.Contains(md, "https://") || !strings.Contains(md, "`taskgate explain RULE`")) {
+				t.Errorf("markdown without a doc base: no address, and say where rules are explained:\n%s", md)
+			}
+		})
 	}
-	if err := json.Unmarshal([]byte(sarif), &log); err != nil || len(log.Runs) != 1 {
-		t.Fatalf("sarif: %v\n%s", err, sarif)
-	}
-	run := log.Runs[0]
-	linked := map[string]bool{}
-	for _, r := range run.Results {
-		if r.RuleIndex < 0 || r.RuleIndex >= len(run.Tool.Driver.Rules) {
-			t.Fatalf("result %s: ruleIndex %d out of range", r.RuleID, r.RuleIndex)
-		}
-		if rule := run.Tool.Driver.Rules[r.RuleIndex]; rule.ID != r.RuleID || rule.HelpURI != check.DocURL(r.RuleID) {
-			t.Errorf("result %s: rule %+v, want helpUri %s", r.RuleID, rule, check.DocURL(r.RuleID))
-		}
-		linked[r.RuleID] = true
-	}
-	for rule := range fired {
-		if !linked[rule] {
-			t.Errorf("sarif: no result for %s", rule)
-		}
-		if !strings.Contains(md, check.DocURL(rule)) {
-			t.Errorf("markdown: no link to %s", check.DocURL(rule))
-		}
+	if code, _, errOut := runCLI("validate", "../../examples/catalog", "--doc-base", "ftp://x/rules.md"); code != exitUsage || !strings.Contains(errOut, "--doc-base") {
+		t.Errorf("a bad --doc-base: exit %d: %s", code, errOut)
 	}
 }

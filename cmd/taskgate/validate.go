@@ -25,6 +25,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	configFromBase := fs.Bool("config-from-base", false, "read "+config.FileName+" as it was at the merge base of --changed-from: a pull request cannot switch rules off for itself")
 	cacheDir := fs.String("cache", "", "keep verdicts in `DIR` between runs: a submission whose files, pipelines, StepActions, configuration and settings did not change (with the same build of taskgate) is not checked again")
 	verbose := fs.Bool("v", false, "text format: list the info findings too (by default only their count)")
+	docBaseFlag := fs.String("doc-base", "", docBaseUsage)
 	var also alsoFlag
 	fs.Var(&also, "also", "also write the report as `FORMAT=FILE` (repeatable), e.g. --also markdown=comment.md")
 	paths, err := parseInterleaved(fs, args)
@@ -48,8 +49,13 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	if plan.Note != "" {
 		fmt.Fprintf(stderr, "taskgate validate: %s\n", report.EscapeControls(plan.Note))
 	}
+	base, err := docBase(*docBaseFlag, plan.Repo.Config)
+	if err != nil {
+		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
+		return exitUsage
+	}
 	res := plan.Run()
-	opts := report.Options{Verbose: *verbose}
+	opts := report.Options{Verbose: *verbose, DocBase: base}
 	var buf bytes.Buffer
 	if err := report.WriteWith(&buf, *format, res, opts); err != nil {
 		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)

@@ -12,8 +12,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -67,8 +69,13 @@ type Submission struct {
 	// loader's rules is an input/limits problem instead).
 	ReadmeBlank bool
 
-	// Problems found while discovering (symlinks, files refused unread).
+	// Problems found while discovering (symlinks, files refused unread,
+	// stray files and directories).
 	Problems []manifest.Problem
+	// Strays are the paths around the submission that belong to none
+	// (partners/foo/tmp, partners/foo/0.1/notes): a layout/path problem
+	// each, and a change to one touches the submission.
+	Strays []string
 	// Refused is a symlink where a submission directory would be: nothing
 	// of it was read, only its input/limits finding is reported.
 	Refused bool
@@ -210,15 +217,11 @@ func (r *Repo) List() ([]*Submission, error) {
 			case !name.IsDir():
 				continue
 			}
-			versions, err := r.readDir(taskDir)
+			entries, err := r.readDir(taskDir)
 			if err != nil {
 				return nil, err
 			}
-			for _, v := range versions {
-				if v.IsDir() || r.refusedLink(path.Join(taskDir, v.Name()), v) {
-					subs = append(subs, r.listed(layout, name.Name(), v.Name()))
-				}
-			}
+			subs = append(subs, r.loadTask(layout, name.Name(), entries)...)
 		}
 	}
 	sort.Slice(subs, func(i, j int) bool { return subs[i].Dir < subs[j].Dir })
@@ -240,12 +243,113 @@ func (s *Submission) Load() *Submission {
 	if !s.unread {
 		return s
 	}
-	return s.Repo.load(s.Layout, s.Name, s.Version)
+	l := s.Repo.load(s.Layout, s.Name, s.Version)
+	// what listing found around it (stray paths) stays with it
+	l.Strays, l.Problems = append(l.Strays, s.Strays...), append(l.Problems, s.Problems...)
+	return l
 }
 
 // Listed says whether the submission is only listed (see List): its
 // files are not read yet.
 func (s *Submission) Listed() bool { return s.unread }
+
+// RuleLayout is the rule of the problems discovery finds in a
+// submission's layout (stray files and directories).
+const RuleLayout = "layout/path"
+
+// taskFiles may sit in a task directory beside its versions.
+var taskFiles = map[string]bool{"OWNERS": true, "OWNERS_ALIASES": true, "README.md": true}
+
+// versionDirs may sit in a version directory beside the Task: what
+// catalogs keep with a Task (Tekton's catalog: tests/, samples/).
+var versionDirs = map[string]bool{"tests": true, "samples": true}
+
+var versionName = regexp.MustCompile(`^v?[0-9]`)
+
+// loadTask lists the versions of one task directory. A directory is a
+// version when its name is one (0.1, or an attempt such as v1 that
+// layout/path then names) or it holds the Task (<task>.yaml); anything
+// else beside the versions but OWNERS and README.md is a stray, not a
+// second submission: one layout error on the stray path, reported with
+// the task's newest version. A task directory without versions keeps its
+// directories as submissions, and a Task written in it directly is
+// judged there: nothing a change adds is left unjudged.
+func (r *Repo) loadTask(layout, name string, entries []fs.DirEntry) []*Submission {
+	taskDir := path.Join(layout, name)
+	var subs []*Submission
+	var strays, dirs []string
+	for _, e := range entries {
+		rel := path.Join(taskDir, e.Name())
+		switch {
+		case r.refusedLink(rel, e):
+			subs = append(subs, r.listed(layout, name, e.Name()))
+		case e.IsDir() && (versionName.MatchString(e.Name()) || r.exists(path.Join(rel, name+".yaml"))):
+			subs = append(subs, r.listed(layout, name, e.Name()))
+		case e.IsDir():
+			dirs = append(dirs, e.Name())
+			strays = append(strays, rel)
+		case !taskFiles[e.Name()] && e.Type()&fs.ModeSymlink == 0:
+			strays = append(strays, rel)
+		}
+	}
+	switch {
+	case len(subs) > 0:
+	case r.exists(path.Join(taskDir, name+".yaml")):
+		// the Task outside any version: judged where it is, and moved
+		return []*Submission{r.listed(layout, name, "")}
+	default:
+		for _, d := range dirs {
+			subs = append(subs, r.listed(layout, name, d))
+		}
+		return subs
+	}
+	newest := subs[0]
+	for _, s := range subs[1:] {
+		if !s.Refused && (newest.Refused || olderVersion(newest.Version, s.Version)) {
+			newest = s
+		}
+	}
+	for _, p := range strays {
+		newest.addStray(p, fmt.Sprintf("%s is not part of any submission: a task directory holds its versions (%s/<N.N>/), OWNERS and README.md, so nothing in it is checked", p, taskDir),
+			fmt.Sprintf("remove %s, or move what it holds into a version directory (%s/%s/)", p, taskDir, newest.Version))
+	}
+	return subs
+}
+
+// olderVersion compares N.N versions numerically (0.9 < 0.10); other
+// names sort before them, by name.
+func olderVersion(a, b string) bool {
+	na, okA := versionNumbers(a)
+	nb, okB := versionNumbers(b)
+	switch {
+	case okA != okB:
+		return okB
+	case !okA:
+		return a < b
+	case na[0] != nb[0]:
+		return na[0] < nb[0]
+	}
+	return na[1] < nb[1]
+}
+
+func versionNumbers(v string) ([2]int, bool) {
+	var n [2]int
+	maj, min, ok := strings.Cut(v, ".")
+	if !ok {
+		return n, false
+	}
+	var err1, err2 error
+	n[0], err1 = strconv.Atoi(maj)
+	n[1], err2 = strconv.Atoi(min)
+	return n, err1 == nil && err2 == nil
+}
+
+// addStray records a stray path: a layout problem, and a path whose
+// change touches the submission.
+func (s *Submission) addStray(rel, message, help string) {
+	s.Strays = append(s.Strays, rel)
+	s.Problems = append(s.Problems, manifest.Problem{Path: rel, Rule: RuleLayout, Line: 1, Column: 1, Message: message, Help: help})
+}
 
 // Submission loads the submission at a repo-relative directory
 // (`partners/<name>/<version>`).
@@ -418,6 +522,11 @@ func (s *Submission) walkFiles(dir string) {
 				}
 			}
 			if de.IsDir() {
+				if dir == s.Dir && !versionDirs[de.Name()] {
+					s.addStray(rel, fmt.Sprintf("%s is not part of the submission: a version directory holds the Task, README.md and OWNERS, with tests/ and samples/, so nothing in it is checked", rel),
+						fmt.Sprintf("remove %s, or keep only tests and samples beside the Task (in %s/tests/ or %s/samples/)", rel, s.Dir, s.Dir))
+					continue
+				}
 				walk(rel)
 				continue
 			}

@@ -222,3 +222,71 @@ func TestDiscoverRefusesDirectoryLinks(t *testing.T) {
 		t.Errorf("a linked OWNERS inside the repository is read: %+v %+v", h.Owners, h.Problems)
 	}
 }
+
+// A stray file or directory around a Task is not a submission of its own:
+// one layout problem on the stray path, with the task's newest version,
+// and a change to it touches that version.
+func TestStraysAreNotSubmissions(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{
+		"partners/foo/OWNERS":               "approvers: [alice]\n",
+		"partners/foo/README.md":            "# foo\n",
+		"partners/foo/0.9/foo.yaml":         task("foo"),
+		"partners/foo/0.9/notes/x.yaml":     "a: b\n",
+		"partners/foo/0.9/tests/run.yaml":   "kind: Pipeline\n",
+		"partners/foo/0.9/samples/use.yaml": "kind: PipelineRun\n",
+		"partners/foo/0.10/foo.yaml":        task("foo"),
+		"partners/foo/tmp/scratch.txt":      "x",
+		"partners/foo/stray.txt":            "x",
+		"partners/foo/v1/foo.yaml":          task("foo"), // a version misnamed: still judged (layout/path names it)
+		"partners/bar/OWNERS":               "approvers: [bob]\n",
+		"partners/bar/bar.yaml":             task("bar"),      // the Task outside any version: judged where it is
+		"partners/baz/tmp/notes.txt":        "no Task at all", // no version: the directory stays loud
+	})
+	repo, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs, err := repo.Discover()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*Submission{}
+	var ids []string
+	for _, s := range subs {
+		ids = append(ids, s.ID())
+		byID[s.ID()] = s
+	}
+	if want := []string{"partners/bar", "partners/baz/tmp", "partners/foo/0.10", "partners/foo/0.9", "partners/foo/v1"}; !reflect.DeepEqual(ids, want) {
+		t.Fatalf("discovered %d: %v, want %v", len(ids), ids, want)
+	}
+	problems := func(s *Submission) (out []string) {
+		for _, p := range s.Problems {
+			if p.Rule == RuleLayout {
+				out = append(out, p.Path)
+			}
+		}
+		return out
+	}
+	if got := problems(byID["partners/foo/0.9"]); !reflect.DeepEqual(got, []string{"partners/foo/0.9/notes"}) {
+		t.Errorf("0.9: layout problems %v, want its notes/ only (tests/ and samples/ belong)", got)
+	}
+	if got := problems(byID["partners/foo/0.10"]); !reflect.DeepEqual(got, []string{"partners/foo/stray.txt", "partners/foo/tmp"}) {
+		t.Errorf("0.10 (the newest): layout problems %v, want the task directory's strays", got)
+	}
+	if got := problems(byID["partners/foo/v1"]); len(got) != 0 {
+		t.Errorf("v1: %v", got)
+	}
+	for _, f := range byID["partners/foo/0.9"].Files {
+		if strings.Contains(f, "/notes/") {
+			t.Errorf("a stray directory's files are not the submission's: %s", f)
+		}
+	}
+	if m := byID["partners/bar"].Manifest; m == nil || m.Task == nil || byID["partners/bar"].Version != "" {
+		t.Errorf("partners/bar/bar.yaml is judged where it is: %+v", byID["partners/bar"])
+	}
+	change := &Change{Paths: []string{"partners/foo/tmp/scratch.txt"}}
+	if got := change.Touched(subs); len(got) != 1 || got[0].ID() != "partners/foo/0.10" {
+		t.Errorf("a change to a stray touches %v, want partners/foo/0.10", got)
+	}
+}

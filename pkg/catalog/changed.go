@@ -64,16 +64,28 @@ func (r *Repo) git(args ...string) (string, error) {
 	return out.String(), nil
 }
 
+// holdsStray says whether p is one of the submission's stray paths or
+// inside one.
+func (s *Submission) holdsStray(p string) bool {
+	for _, st := range s.Strays {
+		if p == st || strings.HasPrefix(p, st+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // Touched keeps the submissions a change touches: a file inside the
-// version directory (or the directory itself, when it is a symlink), or
-// the task's OWNERS/README (which belong to every version). A version whose directory was deleted entirely is not
+// version directory (or the directory itself, when it is a symlink), the
+// task's OWNERS/README (which belong to every version), or a stray path
+// reported with it. A version whose directory was deleted entirely is not
 // returned here; revocation checks handle deletions.
 func (c *Change) Touched(subs []*Submission) []*Submission {
 	var out []*Submission
 	for _, s := range subs {
 		taskDir := path.Join(s.Layout, s.Name)
 		for _, p := range c.Paths {
-			if p == s.Dir || strings.HasPrefix(p, s.Dir+"/") || path.Dir(p) == taskDir {
+			if p == s.Dir || strings.HasPrefix(p, s.Dir+"/") || path.Dir(p) == taskDir || s.holdsStray(p) {
 				out = append(out, s)
 				break
 			}

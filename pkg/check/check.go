@@ -144,12 +144,3 @@ func FromProblems(s *catalog.Submission, rule string) []Finding {
 	}
 	return out
 }
-
-// DocBase is where the rule reference (docs/rules.md, generated from the
-// registry) is published; every finding links its rule's section there.
-var DocBase = "https://github.com/taskgate/taskgate/blob/main/docs/rules.md"
-
-// DocURL links a rule's section of the rule reference.
-func DocURL(rule string) string {
-	return DocBase + "#" + strings.NewReplacer("/", "", ".", "").Replace(rule)
-}

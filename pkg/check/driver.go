@@ -26,6 +26,7 @@ type Status struct {
 	Warnings int
 	Infos    int
 	Skipped  string // why the check did not run (disabled, skip annotation, waiver, what it needs is absent)
+	NotRun   NotRun // the kind of reason ("": it ran to the end)
 	// Waiver is the maintainers' waiver the check did not run under; its
 	// status is "waived", never "passed".
 	Waiver *config.Waiver
@@ -206,7 +207,7 @@ func (c *clock) done(i int) {
 
 // runWithin runs a check until the submission's deadline. A check past
 // it is left to finish unheard: the verdict cannot wait for it.
-func (c *clock) runWithin(i int, run func() ([]Finding, string), chk *Check) (found []Finding, notRun string) {
+func (c *clock) runWithin(i int, run func() ([]Finding, notRunBy), chk *Check) (found []Finding, notRun notRunBy) {
 	deadline, byRun := c.of(i)
 	if deadline.IsZero() {
 		return run()
@@ -215,9 +216,9 @@ func (c *clock) runWithin(i int, run func() ([]Finding, string), chk *Check) (fo
 	if byRun {
 		why = fmt.Sprintf("the run's time budget (%s, shared by every submission)", c.total)
 	}
-	late := func(what string) ([]Finding, string) {
+	late := func(what string) ([]Finding, notRunBy) {
 		return []Finding{Finding{Rule: chk.ID, Message: fmt.Sprintf("%s %s %s: the submission is not checked for %s", chk.ID, what, why, chk.Doc),
-			Help: "the gate judges a submission in bounded time whatever it holds: make the Task smaller or simpler (fewer, shorter scripts); if an ordinary Task hits this, report it to the taskgate maintainers"}.Unchecked()}, ""
+			Help: "the gate judges a submission in bounded time whatever it holds: make the Task smaller or simpler (fewer, shorter scripts); if an ordinary Task hits this, report it to the taskgate maintainers"}.Unchecked()}, notRunBy{}
 	}
 	left := time.Until(deadline)
 	if left <= 0 {
@@ -225,7 +226,7 @@ func (c *clock) runWithin(i int, run func() ([]Finding, string), chk *Check) (fo
 	}
 	type result struct {
 		found  []Finding
-		notRun string
+		notRun notRunBy
 	}
 	done := make(chan result, 1)
 	go func() {
@@ -382,9 +383,10 @@ type unit struct {
 	s       *catalog.Submission // loaded; nil once finished
 	inputs  *inputs
 	skipped []string
+	kinds   []NotRun
 	waived  []*config.Waiver
 	found   [][]Finding
-	notRun  []string
+	notRun  []notRunBy
 
 	key         string          // in the memo; "" when nothing of it is kept
 	kept        map[string]bool // checks the memo keeps
@@ -398,19 +400,19 @@ func (u *unit) open(r *run) *unit {
 		s := u.listed.Load()
 		u.s, u.inputs = s, &inputs{shared: r.shared, own: &store{}, given: r.set.Given}
 		n := len(r.checks)
-		u.skipped, u.waived, u.found, u.notRun = make([]string, n), make([]*config.Waiver, n), make([][]Finding, n), make([]string, n)
+		u.skipped, u.kinds, u.waived, u.found, u.notRun = make([]string, n), make([]NotRun, n), make([]*config.Waiver, n), make([][]Finding, n), make([]notRunBy, n)
 		skips := Skips(s)
 		for j, c := range r.checks {
 			switch w := r.set.waiverFor(s, c.ID, r.now); {
 			case s.Refused && c.ID != manifest.RuleLimits:
-				u.skipped[j] = "not run: " + s.Dir + " is a symlink, so nothing of it was read (" + manifest.RuleLimits + ")"
+				u.skipped[j], u.kinds[j] = s.Dir+" is a symlink, so nothing of it was read ("+manifest.RuleLimits+")", Refused
 			case r.set.disabled[c.ID]:
-				u.skipped[j] = "disabled in " + config.FileName
+				u.skipped[j], u.kinds[j] = "disabled in "+config.FileName, Disabled
 			case w != nil:
 				u.waived[j] = w
-				u.skipped[j] = fmt.Sprintf("waived by %s:%d until %s: %s", config.FileName, w.Line, w.Expires, w.Reason)
+				u.skipped[j], u.kinds[j] = fmt.Sprintf("waived by %s:%d until %s: %s", config.FileName, w.Line, w.Expires, w.Reason), Waived
 			case skips[c.ID] != "" && !Protected(c.ID):
-				u.skipped[j] = "skipped by " + SkipAnnotation + ": " + skips[c.ID]
+				u.skipped[j], u.kinds[j] = "skipped by "+SkipAnnotation+": "+skips[c.ID], TaskSkipped
 			}
 		}
 		if r.memo != nil {
@@ -432,7 +434,7 @@ func (r *run) do(jb job) {
 	if u.skipped[jb.c] == "" && (u.served == nil || !u.served[jb.c]) {
 		// a check past its deadline runs on after finish lets go of u
 		c, in, s := r.checks[jb.c], u.inputs, u.s
-		u.found[jb.c], u.notRun[jb.c] = r.clock.runWithin(u.i, func() ([]Finding, string) { return runOne(in, s, c) }, c)
+		u.found[jb.c], u.notRun[jb.c] = r.clock.runWithin(u.i, func() ([]Finding, notRunBy) { return runOne(in, s, c) }, c)
 	}
 	if u.left.Add(-1) == 0 { // the last job: every other one has written its part
 		r.finish(u)
@@ -447,11 +449,15 @@ func (r *run) finish(u *unit) {
 		sr.File = s.Manifest.Path
 	}
 	for j, c := range r.checks {
-		st := Status{Check: c.ID, Skipped: u.skipped[j], Waiver: u.waived[j]}
-		if u.notRun[j] != "" {
-			st.Skipped = "not run: " + u.notRun[j]
+		st := Status{Check: c.ID, Skipped: u.skipped[j], NotRun: u.kinds[j], Waiver: u.waived[j]}
+		if nr := u.notRun[j]; nr.reason != "" {
+			st.Skipped, st.NotRun = nr.reason, nr.kind
 		}
 		for _, f := range u.found[j] {
+			if f.unchecked && st.NotRun != Unfinished {
+				// what went unchecked says why, before any other reason
+				st.Skipped, st.NotRun = f.Message, Unfinished
+			}
 			f = normalize(f, c, s, sr.File, r.set)
 			switch f.Severity {
 			case Error:
@@ -478,25 +484,32 @@ func (r *run) finish(u *unit) {
 	u.s, u.inputs, u.found = nil, nil, nil
 }
 
-func runOne(in *inputs, s *catalog.Submission, c *Check) (out []Finding, notRun string) {
+// notRunBy is what a check said when it did not run (Pass.NotRun).
+type notRunBy struct {
+	reason string
+	kind   NotRun
+}
+
+func runOne(in *inputs, s *catalog.Submission, c *Check) (out []Finding, notRun notRunBy) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = []Finding{{Rule: c.ID, Severity: Error, Message: fmt.Sprintf("the check crashed on this submission (%v): this is a taskgate bug", r),
-				Help: "report it to the taskgate maintainers with this file; the check's verdict is unknown, so the gate fails"}}
+			out = []Finding{Finding{Rule: c.ID, Message: fmt.Sprintf("the check crashed on this submission (%v): this is a taskgate bug", r),
+				Help: "report it to the taskgate maintainers with this file; the check's verdict is unknown, so the gate fails"}.Unchecked()}
 		}
 	}()
 	deps, err := in.resultOf(c.Requires, s)
 	var missing absent
 	if errors.As(err, &missing) {
-		return nil, missing.reason
+		// what an input lacks is the run's (a cluster): by design
+		return nil, notRunBy{missing.reason, NeedsCluster}
 	}
 	if err != nil {
-		return []Finding{{Rule: c.ID, Severity: Error, Message: fmt.Sprintf("the check could not run: %v", err),
-			Help: "the check's verdict is unknown, so the gate fails; fix what the message names, or report a taskgate bug"}}, ""
+		return []Finding{Finding{Rule: c.ID, Message: fmt.Sprintf("the check could not run: %v", err),
+			Help: "the check's verdict is unknown, so the gate fails; fix what the message names, or report a taskgate bug"}.Unchecked()}, notRunBy{}
 	}
 	p := &Pass{Repo: s.Repo, Submission: s, ResultOf: deps}
 	out = c.Run(p)
-	return out, p.notRun
+	return out, notRunBy{p.notRun, p.notRunKind}
 }
 
 // normalize fills in what a check may leave out and applies the

@@ -320,7 +320,7 @@ func TestAbsentInputStopsTheCheck(t *testing.T) {
 	if fs := res.Findings(); len(fs) != 0 || computed {
 		t.Errorf("findings %v, composition computed %v", fs, computed)
 	}
-	if st := res.Submissions[0].Checks; len(st) != 1 || st[0].Skipped != "not run: needs a cluster" {
+	if st := res.Submissions[0].Checks; len(st) != 1 || st[0].Skipped != "needs a cluster" || st[0].NotRun != NeedsCluster {
 		t.Errorf("status %+v", st)
 	}
 	set := &Settings{Given: map[*Input]any{conn: "a cluster"}}
@@ -360,5 +360,22 @@ func TestAnnounce(t *testing.T) {
 	}
 	if n := shown.Load(); n != 1+2+3 {
 		t.Errorf("announce saw names of total length %d, want 6", n)
+	}
+}
+
+// A check that crashed or lacked its input did not finish: its status
+// says so, and no severity override turns its error into a pass.
+func TestCrashOrFailedInputIsUnfinished(t *testing.T) {
+	broken := &Input{Name: "build pipelines", Compute: func(*Pass) (any, error) { return nil, errors.New("no such directory") }}
+	needs := &Check{ID: "test/needs-broken", Doc: "d", Severity: Info, Help: "h", Requires: []*Input{broken}, Run: func(*Pass) []Finding { return nil }}
+	set := &Settings{severity: map[string]Severity{"test/crash": Info, "test/needs-broken": Info}}
+	res := Run([]*catalog.Submission{submission(t, "a", task("    x: y\n"))}, []*Check{crashing, needs}, set)
+	for _, st := range res.Submissions[0].Checks {
+		if st.NotRun != Unfinished || st.Outcome() != "not-run" || st.Errors != 1 || !strings.Contains(st.Skipped, "this is a taskgate bug") && !strings.Contains(st.Skipped, "no such directory") {
+			t.Errorf("%s: %+v, want unfinished with one error saying why", st.Check, st)
+		}
+	}
+	if res.Count(Error) != 2 {
+		t.Errorf("want 2 errors whatever the severity: %v", res.Findings())
 	}
 }

@@ -54,12 +54,25 @@ type Pass struct {
 	Submission *catalog.Submission
 	ResultOf   map[*Input]any
 
-	notRun string
+	notRun     string
+	notRunKind NotRun
 }
 
 // NotRun records that the check could not judge the submission (what it
 // needs is absent), with the reason: the reports say so, never "passed".
-func (p *Pass) NotRun(reason string) { p.notRun = reason }
+func (p *Pass) NotRun(reason string) { p.notRun, p.notRunKind = reason, Unavailable }
+
+// Disabled records that the command, as invoked, leaves the check out
+// (`taskgate dry-run` runs a Task only with --run): a choice, like a rule
+// disabled in .taskgate.yaml, not a gap in the run.
+func (p *Pass) Disabled(reason string) { p.notRun, p.notRunKind = reason, Disabled }
+
+// NeedsCluster records that the check did not run because this command
+// connects to no cluster; command is the one that runs it ("taskgate
+// dry-run"). Reports say so without calling the run incomplete.
+func (p *Pass) NeedsCluster(command string) {
+	p.notRun, p.notRunKind = "needs a cluster ("+command+")", NeedsCluster
+}
 
 // inputs computes each input once: the per-run ones in a store the whole
 // run shares (by repository), the others in the submission's own store,

@@ -35,6 +35,7 @@ type Verdict struct {
 type CheckVerdict struct {
 	Findings []KeptFinding `json:"findings"`
 	NotRun   string        `json:"notRun,omitempty"`
+	Kind     NotRun        `json:"kind,omitempty"`
 }
 
 // KeptFinding is a Finding as a check returned it (its severity may be
@@ -182,7 +183,7 @@ func (u *unit) recall(r *run) {
 	}
 	for j, c := range r.checks {
 		if cv, ok := v.Checks[c.ID]; ok && u.kept[c.ID] && u.skipped[j] == "" {
-			u.found[j], u.notRun[j], u.served[j] = unkeep(cv.Findings), cv.NotRun, true
+			u.found[j], u.notRun[j], u.served[j] = unkeep(cv.Findings), notRunBy{cv.NotRun, cv.Kind}, true
 		}
 	}
 	u.integration = v.Integration
@@ -200,7 +201,7 @@ func (u *unit) remember(r *run, sr *SubmissionResult) {
 		if !ok {
 			continue
 		}
-		v.Checks[c.ID] = CheckVerdict{Findings: fs, NotRun: u.notRun[j]}
+		v.Checks[c.ID] = CheckVerdict{Findings: fs, NotRun: u.notRun[j].reason, Kind: u.notRun[j].kind}
 		ran = ran || !u.served[j]
 	}
 	if sr.Integration != nil {

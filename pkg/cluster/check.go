@@ -130,7 +130,7 @@ var Run = &check.Check{
 	Run: func(pass *check.Pass) []check.Finding {
 		t := pass.ResultOf[Connection].(*Target) // Connection.Absent: never nil here
 		if !t.Run {
-			pass.NotRun("the Task runs only when asked (taskgate dry-run --run)")
+			pass.Disabled("the Task runs only when asked (taskgate dry-run --run)")
 			return nil
 		}
 		fits, _ := pass.ResultOf[integration.Fitting].([]*pipeline.Fit)

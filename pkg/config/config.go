@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ const FileName = ".taskgate.yaml"
 //	    - {task: icr-scan, cidr: 203.0.113.0/24, ports: [443]}
 //	waivers:
 //	  - {task: hello, versions: ["0.1"], rule: privilege/privileged, reason: "builds images with buildah", expires: 2027-06-30}
+//	docBase: https://github.com/acme/taskgate/blob/v1.2.0/docs/rules.md
 type Config struct {
 	Disable  []string          `yaml:"disable"`
 	Severity map[string]string `yaml:"severity"`
@@ -40,6 +42,25 @@ type Config struct {
 	Waivers  []Waiver          `yaml:"waivers"`
 	// Resources bounds what one container of a Task may request.
 	Resources Resources `yaml:"resources"`
+	// DocBase is where the catalog's readers find taskgate's rule
+	// reference (docs/rules.md): reports link each rule's section there.
+	DocBase string `yaml:"docBase"`
+}
+
+// CheckDocBase accepts an address for the rule reference: an absolute
+// http(s) URL without a fragment (each rule adds its own), since a PR
+// comment and SARIF resolve no relative link to taskgate's docs.
+func CheckDocBase(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL: %v", s, err)
+	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return fmt.Errorf("%q is not an absolute http(s) URL (e.g. https://github.com/ORG/taskgate/blob/main/docs/rules.md)", s)
+	case u.Fragment != "" || strings.HasSuffix(s, "#"):
+		return fmt.Errorf("%q has a fragment: each rule adds its own (#imagedigest)", s)
+	}
+	return nil
 }
 
 // Sandbox holds what a sandboxed run (`dry-run --run`) may reach: nothing,
@@ -164,6 +185,11 @@ func Parse(data []byte) (*Config, error) {
 	}
 	if err := c.Sandbox.validate(); err != nil {
 		return nil, err
+	}
+	if c.DocBase != "" {
+		if err := CheckDocBase(c.DocBase); err != nil {
+			return nil, fmt.Errorf("%s: docBase: %v", FileName, err)
+		}
 	}
 	if len(c.Waivers) > 0 {
 		if err := c.checkWaivers(data); err != nil {

@@ -138,3 +138,26 @@ func TestLoadRefusesWhatTheLoaderRefuses(t *testing.T) {
 		t.Errorf("a symlink inside the repository is read: %+v %v", c, err)
 	}
 }
+
+// docBase is where readers find taskgate's rule reference: an absolute
+// http(s) URL, since neither a PR comment nor SARIF resolves a relative
+// one to taskgate's docs; each rule adds its own fragment.
+func TestDocBase(t *testing.T) {
+	const base = "https://github.com/acme/taskgate/blob/v1.2.0/docs/rules.md"
+	if c, err := Parse([]byte("docBase: " + base + "\n")); err != nil || c.DocBase != base {
+		t.Errorf("docBase: %+v %v", c, err)
+	}
+	for bad, want := range map[string]string{
+		"docBase: docs/rules.md\n":                       "not an absolute http(s) URL",
+		"docBase: ../taskgate/docs/rules.md\n":           "not an absolute http(s) URL",
+		"docBase: file:///srv/taskgate/docs/rules.md\n":  "not an absolute http(s) URL",
+		"docBase: https://x.example/rules.md#top\n":      "has a fragment",
+		"docBase: \"https://x.example/a b%zz\"\n":        "not a URL",
+		"docBase: [https://x.example/rules.md]\n":        FileName,
+		"docbase: https://x.example/taskgate/rules.md\n": "docbase",
+	} {
+		if _, err := Parse([]byte(bad)); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), FileName) {
+			t.Errorf("%q: want an error naming %s with %q, got %v", bad, FileName, want, err)
+		}
+	}
+}

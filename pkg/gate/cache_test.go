@@ -84,7 +84,7 @@ func cacheRepo(t *testing.T) string {
 func reportOf(t *testing.T, res *check.Result) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := report.JSON(&b, res); err != nil {
+	if err := report.JSON(&b, res, report.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := report.WriteWith(&b, "text", res, report.Options{Verbose: true}); err != nil {

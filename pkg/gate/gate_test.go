@@ -91,8 +91,8 @@ func TestClusterRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := statuses(p.Run())
-	if st[cluster.RuleDryRun].Skipped != "not run: needs a cluster (taskgate dry-run)" ||
-		st[cluster.RuleRun].Skipped != "not run: needs a cluster (taskgate dry-run)" {
+	if st[cluster.RuleDryRun].Skipped != "needs a cluster (taskgate dry-run)" || st[cluster.RuleDryRun].NotRun != check.NeedsCluster ||
+		st[cluster.RuleRun].Skipped != "needs a cluster (taskgate dry-run)" || st[cluster.RuleRun].NotRun != check.NeedsCluster {
 		t.Errorf("without a cluster: %+v, %+v", st[cluster.RuleDryRun], st[cluster.RuleRun])
 	}
 
@@ -114,7 +114,7 @@ func TestClusterRules(t *testing.T) {
 	}
 	res := p.Run()
 	st = statuses(res)
-	if len(st) != 2 || st[cluster.RuleDryRun].Skipped != "" || st[cluster.RuleRun].Skipped != "not run: the Task runs only when asked (taskgate dry-run --run)" {
+	if len(st) != 2 || st[cluster.RuleDryRun].Skipped != "" || st[cluster.RuleRun].Skipped != "the Task runs only when asked (taskgate dry-run --run)" || st[cluster.RuleRun].NotRun != check.Disabled {
 		t.Errorf("with a cluster, without --run: %+v", st)
 	}
 	if len(res.Findings()) != 0 {

@@ -18,7 +18,7 @@ func TestTextEscapesWhatTheRepositoryWrites(t *testing.T) {
 		Message: "name \u202eevil\u202c here\r", Help: "rename it\nnow",
 	}}}}}
 	var b bytes.Buffer
-	if err := Text(&b, res); err != nil {
+	if err := Text(&b, res, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
@@ -30,7 +30,7 @@ func TestTextEscapesWhatTheRepositoryWrites(t *testing.T) {
 		t.Errorf("got\n%s\n%s\nwant\n%s", lines[0], lines[1], want)
 	}
 	b.Reset()
-	if err := Log(&b, res); err != nil {
+	if err := Log(&b, res, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], `partners/x\npartners/ok`) || strings.Contains(b.String(), "\x1b") {
@@ -41,7 +41,7 @@ func TestTextEscapesWhatTheRepositoryWrites(t *testing.T) {
 func TestWaiversAreListed(t *testing.T) {
 	w := &config.Waiver{Task: "hello", Versions: []string{"0.1"}, Rule: "privilege/privileged", Reason: "buildah\nneeds it", Expires: "2999-01-01", Line: 3}
 	res := &check.Result{Submissions: []check.SubmissionResult{{ID: "partners/hello/0.1", Checks: []check.Status{
-		{Check: "privilege/privileged", Skipped: "waived", Waiver: w}, {Check: "image/registry"},
+		{Check: "privilege/privileged", Skipped: "waived", NotRun: check.Waived, Waiver: w}, {Check: "image/registry"},
 	}}}}
 	var text, log, js, gh, md, sarif, junit bytes.Buffer
 	for _, f := range []struct {
@@ -62,7 +62,7 @@ func TestWaiversAreListed(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
-	if s := r.Submissions[0]; len(s.Waived) != 1 || s.Waived[0].Rule != "privilege/privileged" || s.Waived[0].Line != 3 || s.Skipped != nil {
+	if s := r.Submissions[0]; len(s.Waived) != 1 || s.Waived[0].Rule != "privilege/privileged" || s.Waived[0].Line != 3 || s.Checks[0].Status != "not-run" || s.Checks[0].Reason != "waived" || s.Checks[1].Status != "passed" {
 		t.Errorf("json: %+v", r.Submissions)
 	}
 	if !strings.Contains(gh.String(), "::notice file=.taskgate.yaml,line=3,title=waived privilege/privileged::privilege/privileged is not checked on partners/hello/0.1 until 2999-01-01: buildah%0Aneeds it\n") {
@@ -71,7 +71,7 @@ func TestWaiversAreListed(t *testing.T) {
 	if !strings.Contains(sarif.String(), `"waivers": [`) || !strings.Contains(sarif.String(), `"submission": "partners/hello/0.1",`) {
 		t.Errorf("sarif: %s", sarif.String())
 	}
-	if !strings.Contains(junit.String(), `<skipped message="waived">`) {
+	if !strings.Contains(junit.String(), `<skipped message="waived: waived">`) {
 		t.Errorf("junit: %s", junit.String())
 	}
 	if !strings.Contains(md.String(), "🛂 waived until 2999-01-01") || strings.Contains(md.String(), "privileged][], [image") {

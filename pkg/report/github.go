@@ -9,9 +9,12 @@ import (
 )
 
 // GitHub writes GitHub Actions workflow commands, one annotation per
-// finding (`::error file=F,line=L,col=C,title=RULE::message`), then a
-// summary line for the log.
-func GitHub(w io.Writer, res *check.Result) error {
+// finding (`::error file=F,line=L,col=C,title=RULE::message`), a warning
+// on the submission's file for each check that did not run for want of
+// something or did not finish, a notice for each one its Task skipped or
+// the maintainers waived, then a summary line for the log (which counts
+// the disabled ones too).
+func GitHub(w io.Writer, res *check.Result, _ Options) error {
 	for _, f := range res.Findings() {
 		msg := escapeInline(f.Message)
 		if f.Help != "" {
@@ -28,9 +31,27 @@ func GitHub(w io.Writer, res *check.Result) error {
 			return err
 		}
 	}
+	for _, n := range notRuns(res, false) {
+		st := n.Status
+		if st.NotRun == check.Disabled || st.NotRun == check.NeedsCluster {
+			continue // the repository's or the command's choice, the same on every submission: the summary counts it
+		}
+		cmd := "warning"
+		if st.NotRun == check.TaskSkipped {
+			cmd = "notice"
+		}
+		if _, err := fmt.Fprintf(w, "::%s file=%s,title=%s::%s\n", cmd, ghProperty(EscapeControls(n.File)), ghProperty("not run: "+st.Check),
+			ghData(escapeInline(fmt.Sprintf("%s did not run on %s (%s): %s", st.Check, n.Submission, notRunLabel(st), st.Skipped)))); err != nil {
+			return err
+		}
+	}
 	s := Summarize(res)
-	_, err := fmt.Fprintf(w, "taskgate: %s, %s, %s, %s\n", plural(s.Submissions, "submission"),
-		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"))
+	notRun := ""
+	if s.NotRun > 0 {
+		notRun = ", " + plural(s.NotRun, "check") + " not run"
+	}
+	_, err := fmt.Fprintf(w, "taskgate: %s, %s, %s, %s%s\n", plural(s.Submissions, "submission"),
+		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), notRun)
 	return err
 }
 

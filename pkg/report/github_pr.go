@@ -142,6 +142,9 @@ func markedComments(ctx context.Context, gh *github.Client, pr PullRequest) ([]i
 func checkRun(ctx context.Context, gh *github.Client, pr PullRequest, rep PRReport, p *Posted, log io.Writer) error {
 	anns := annotations(rep.Findings)
 	title := fmt.Sprintf("%s, %s", plural(rep.Summary.Errors, "error"), plural(rep.Summary.Warnings, "warning"))
+	if n := rep.Summary.NotRun; n > 0 { // a success that did not check everything says so where it shows
+		title += fmt.Sprintf(", %s not run", plural(n, "check"))
+	}
 	summary := truncate(rep.Markdown, checkRunTextLimit)
 	if len(anns) == maxAnnotations {
 		summary = truncate(fmt.Sprintf("Only the first %d errors and warnings are annotated; the comment and the log have them all.\n\n", maxAnnotations)+rep.Markdown, checkRunTextLimit)

@@ -113,9 +113,16 @@ func TestPostPRPassed(t *testing.T) {
 	if err != nil || p.Comment != "" || len(f.Comments) != 0 || len(f.Runs) != 1 {
 		t.Fatalf("a first pass: %+v, %v, %d comments, %d runs; want no comment and one check run", p, err, len(f.Comments), len(f.Runs))
 	}
-	if r := f.Runs[0]; r.Name != report.CheckRunName || r.Status != "completed" || r.Conclusion != "success" || r.HeadSHA != pr().HeadSHA {
+	if r := f.Runs[0]; r.Name != report.CheckRunName || r.Status != "completed" || r.Conclusion != "success" || r.HeadSHA != pr().HeadSHA || r.Title != "0 errors, 0 warnings" {
 		t.Errorf("the passing check run: %+v", r)
 	}
+	// A pass with a check that did not run says so in the check run's title.
+	notRun := manyFindings(0)
+	notRun.Submissions[0].Checks = append(notRun.Submissions[0].Checks, check.Status{Check: "script/shellcheck", NotRun: check.Unavailable, Skipped: "shellcheck is not installed"})
+	if _, err := report.PostPR(context.Background(), gh, pr(), prReport(t, notRun), nil); err != nil || f.Runs[len(f.Runs)-1].Title != "0 errors, 0 warnings, 1 check not run" {
+		t.Errorf("a pass with a check not run: %v, %+v", err, f.Runs[len(f.Runs)-1])
+	}
+	f.Runs = f.Runs[:1]
 	// A comment from a failing run: a pass updates it, and completes a check run too.
 	f.Comments = append(f.Comments, &githubtest.Comment{ID: 7, Body: report.MarkdownMarker + "\n## ❌ taskgate: failed", User: githubtest.Bot})
 	p, err = report.PostPR(context.Background(), gh, pr(), prReport(t, passed), nil)

@@ -16,6 +16,7 @@ type (
 		Name     string       `xml:"name,attr"`
 		Tests    int          `xml:"tests,attr"`
 		Failures int          `xml:"failures,attr"`
+		Errors   int          `xml:"errors,attr"`
 		Skipped  int          `xml:"skipped,attr"`
 		Suites   []junitSuite `xml:"testsuite"`
 	}
@@ -23,6 +24,7 @@ type (
 		Name     string      `xml:"name,attr"`
 		Tests    int         `xml:"tests,attr"`
 		Failures int         `xml:"failures,attr"`
+		Errors   int         `xml:"errors,attr"`
 		Skipped  int         `xml:"skipped,attr"`
 		Cases    []junitCase `xml:"testcase"`
 		// SystemOut carries the integration summary.
@@ -33,6 +35,7 @@ type (
 		Name      string        `xml:"name,attr"`
 		File      string        `xml:"file,attr,omitempty"`
 		Failure   *junitFailure `xml:"failure"`
+		Error     *junitFailure `xml:"error"`
 		Skipped   *junitSkipped `xml:"skipped"`
 		SystemOut string        `xml:"system-out,omitempty"`
 	}
@@ -48,8 +51,11 @@ type (
 
 // JUnit writes JUnit XML: a testsuite per submission, a testcase per check
 // (classname the rule family), failed by its error findings; warnings and
-// infos go to the testcase's system-out.
-func JUnit(w io.Writer, res *check.Result) error {
+// infos go to the testcase's system-out. A check that did not run is
+// skipped, with why; one that did not finish (out of time, crashed, part
+// of its input unchecked) is an error, JUnit's "could not complete": it
+// fails the gate, which a skip would hide from a CI that counts failures.
+func JUnit(w io.Writer, res *check.Result, _ Options) error {
 	out := junitSuites{Name: "taskgate", Suites: []junitSuite{}}
 	for _, s := range res.Submissions {
 		suite := junitSuite{Name: s.ID}
@@ -61,7 +67,7 @@ func JUnit(w io.Writer, res *check.Result) error {
 			byRule[f.Rule] = append(byRule[f.Rule], f)
 		}
 		for _, st := range s.Checks {
-			suite.Cases = append(suite.Cases, junitTestcase(st.Check, s.File, st.Skipped, byRule[st.Check]))
+			suite.Cases = append(suite.Cases, junitTestcase(st, s.File, byRule[st.Check]))
 			delete(byRule, st.Check)
 		}
 		// Findings of a rule without a status still show (never drop one).
@@ -71,12 +77,15 @@ func JUnit(w io.Writer, res *check.Result) error {
 		}
 		sort.Strings(rest)
 		for _, rule := range rest {
-			suite.Cases = append(suite.Cases, junitTestcase(rule, s.File, "", byRule[rule]))
+			suite.Cases = append(suite.Cases, junitTestcase(check.Status{Check: rule}, s.File, byRule[rule]))
 		}
 		for _, c := range suite.Cases {
 			suite.Tests++
 			if c.Failure != nil {
 				suite.Failures++
+			}
+			if c.Error != nil {
+				suite.Errors++
 			}
 			if c.Skipped != nil {
 				suite.Skipped++
@@ -84,6 +93,7 @@ func JUnit(w io.Writer, res *check.Result) error {
 		}
 		out.Tests += suite.Tests
 		out.Failures += suite.Failures
+		out.Errors += suite.Errors
 		out.Skipped += suite.Skipped
 		out.Suites = append(out.Suites, suite)
 	}
@@ -99,11 +109,12 @@ func JUnit(w io.Writer, res *check.Result) error {
 	return err
 }
 
-func junitTestcase(rule, file, skipped string, fs []check.Finding) junitCase {
+func junitTestcase(st check.Status, file string, fs []check.Finding) junitCase {
+	rule := st.Check
 	family, _, _ := strings.Cut(rule, "/")
 	c := junitCase{Classname: family, Name: rule, File: file}
-	if skipped != "" {
-		c.Skipped = &junitSkipped{Message: skipped}
+	if !st.Ran() && st.NotRun != check.Unfinished {
+		c.Skipped = &junitSkipped{Message: notRunLabel(st) + ": " + st.Skipped}
 	}
 	var errs, others strings.Builder
 	n := 0
@@ -118,7 +129,10 @@ func junitTestcase(rule, file, skipped string, fs []check.Finding) junitCase {
 			fmt.Fprintf(b, "    help: %s\n", f.Help)
 		}
 	}
-	if n > 0 {
+	switch {
+	case st.NotRun == check.Unfinished:
+		c.Error = &junitFailure{Message: notRunLabel(st) + ": " + st.Skipped, Type: rule, Text: errs.String()}
+	case n > 0:
 		c.Failure = &junitFailure{Message: fmt.Sprintf("%s: %s", plural(n, "error"), firstError(fs)), Type: rule, Text: errs.String()}
 	}
 	c.SystemOut = others.String()

@@ -16,6 +16,7 @@ type junitDoc struct {
 	XMLName  xml.Name `xml:"testsuites"`
 	Tests    int      `xml:"tests,attr"`
 	Failures int      `xml:"failures,attr"`
+	Errors   int      `xml:"errors,attr"`
 	Skipped  int      `xml:"skipped,attr"`
 	Suites   []struct {
 		Name     string `xml:"name,attr"`
@@ -29,6 +30,9 @@ type junitDoc struct {
 				Message string `xml:"message,attr"`
 				Text    string `xml:",chardata"`
 			} `xml:"failure"`
+			Error *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"error"`
 			Skipped *struct {
 				Message string `xml:"message,attr"`
 			} `xml:"skipped"`
@@ -81,10 +85,16 @@ func checkJUnit(t *testing.T, res *check.Result, doc junitDoc) {
 			if c.Name != st.Check || c.Classname != family {
 				t.Errorf("%s: testcase %s.%s, want %s.%s", s.ID, c.Classname, c.Name, family, st.Check)
 			}
-			if (c.Failure != nil) != (st.Errors > 0) {
-				t.Errorf("%s %s: failure %v with %d errors", s.ID, st.Check, c.Failure != nil, st.Errors)
+			// a check that did not finish is an error (it fails the gate);
+			// one that did not run is skipped, saying why
+			unfinished := st.NotRun == check.Unfinished
+			if (c.Failure != nil) != (st.Errors > 0 && !unfinished) || (c.Error != nil) != unfinished {
+				t.Errorf("%s %s: failure %v, error %v with %d errors (%s)", s.ID, st.Check, c.Failure != nil, c.Error != nil, st.Errors, st.NotRun)
 			}
-			if (c.Skipped != nil) != (st.Skipped != "") || (c.Skipped != nil && c.Skipped.Message != st.Skipped) {
+			if c.Error != nil && !strings.HasSuffix(c.Error.Message, ": "+st.Skipped) {
+				t.Errorf("%s %s: error %q does not say why (%q)", s.ID, st.Check, c.Error.Message, st.Skipped)
+			}
+			if (c.Skipped != nil) != (!st.Ran() && !unfinished) || (c.Skipped != nil && !strings.HasSuffix(c.Skipped.Message, ": "+st.Skipped)) {
 				t.Errorf("%s %s: skipped %+v, want %q", s.ID, st.Check, c.Skipped, st.Skipped)
 			}
 		}

@@ -19,25 +19,37 @@ const MarkdownMarker = "<!-- taskgate-report -->"
 const markdownLimit = 60000
 
 // Markdown writes the PR comment: the verdict, then per submission (failed
-// ones first) a table of the checks that found something, one line naming
-// the checks that passed, and its findings, errors first. Everything taken from
+// ones first) a table of the checks that found something or did not run
+// (and why), one line naming the checks that passed, and its findings,
+// errors first. Rules link their section at o.DocBase; without one they
+// are named, and the last line says where they are explained. Everything taken from
 // the submission is escaped, so a partner's YAML cannot break or inject
 // into the comment. Past markdownLimit the rest is left out, with a line
 // that says how much.
-func Markdown(w io.Writer, res *check.Result) error {
+func Markdown(w io.Writer, res *check.Result, o Options) error {
 	s := Summarize(res)
 	var out strings.Builder
 	out.WriteString(MarkdownMarker + "\n")
+	notRun := ""
+	if s.NotRun > 0 {
+		notRun = ", " + plural(s.NotRun, "check") + " not run"
+	}
 	switch {
 	case !s.Passed:
 		out.WriteString("## ❌ taskgate: failed\n\n")
 	case s.Warnings > 0:
-		out.WriteString("## ✅ taskgate: passed, with warnings\n\n")
+		fmt.Fprintf(&out, "## ✅ taskgate: passed, with warnings%s\n\n", notRun)
 	default:
-		out.WriteString("## ✅ taskgate: passed\n\n")
+		fmt.Fprintf(&out, "## ✅ taskgate: passed%s\n\n", notRun)
 	}
-	fmt.Fprintf(&out, "%s checked: %s, %s, %s.\n", plural(s.Submissions, "submission"),
-		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"))
+	fmt.Fprintf(&out, "%s checked: %s, %s, %s%s.\n", plural(s.Submissions, "submission"),
+		plural(s.Errors, "error"), plural(s.Warnings, "warning"), plural(s.Infos, "info"), notRun)
+	ruleRef := func(rule string) string {
+		if o.DocBase == "" {
+			return codeSpan(rule)
+		}
+		return "[" + mdEscape(rule) + "][]"
+	}
 
 	subs := append([]check.SubmissionResult(nil), res.Submissions...)
 	sort.SliceStable(subs, func(i, j int) bool { return rank(subs[i]) < rank(subs[j]) })
@@ -59,7 +71,7 @@ func Markdown(w io.Writer, res *check.Result) error {
 		var passed []string
 		for _, st := range sub.Checks {
 			rules[st.Check] = true
-			if st.Skipped == "" && st.Errors+st.Warnings+st.Infos == 0 {
+			if st.Ran() && st.Errors+st.Warnings+st.Infos == 0 {
 				passed = append(passed, ruleRef(st.Check))
 				continue
 			}
@@ -104,13 +116,18 @@ func Markdown(w io.Writer, res *check.Result) error {
 			if i > 0 && fs[i-1].Rule == f.Rule && fs[i-1].Help == f.Help {
 				f.Help = ""
 			}
-			blocks = append(blocks, block{text: findingItem(f), findings: 1})
+			blocks = append(blocks, block{text: findingItem(f, ruleRef), findings: 1})
 		}
 	}
 	var defs strings.Builder
 	defs.WriteString("\n")
+	if o.DocBase == "" {
+		fmt.Fprintf(&defs, "`taskgate explain RULE` explains a rule, with a rejected and a fixed example (taskgate's %s).\n", RulesFile)
+	}
 	for _, r := range sortedKeys(rules) {
-		fmt.Fprintf(&defs, "[%s]: %s\n", mdEscape(r), check.DocURL(r))
+		if u := o.RuleURL(r); u != "" {
+			fmt.Fprintf(&defs, "[%s]: %s\n", mdEscape(r), u)
+		}
 	}
 
 	budget := markdownLimit - defs.Len() - 300 // room for the "omitted" line
@@ -152,14 +169,15 @@ func rank(s check.SubmissionResult) int {
 	return 2
 }
 
-// statusRank orders table rows: errors, warnings, skipped, infos.
+// statusRank orders table rows: errors (and checks that did not finish),
+// warnings, not run, infos.
 func statusRank(st check.Status) int {
 	switch {
-	case st.Errors > 0:
+	case st.Errors > 0 || st.NotRun == check.Unfinished:
 		return 0
 	case st.Warnings > 0:
 		return 1
-	case st.Skipped != "":
+	case !st.Ran():
 		return 2
 	}
 	return 3
@@ -189,14 +207,14 @@ func verdictIcon(passed bool) string {
 	return "❌"
 }
 
-func ruleRef(rule string) string { return "[" + mdEscape(rule) + "][]" }
-
 func statusCell(st check.Status) string {
 	switch {
 	case st.Waiver != nil:
 		return "🛂 waived until " + mdEscape(st.Waiver.Expires) + " by the maintainers (" + mdEscape(config.FileName) + fmt.Sprintf(":%d): ", st.Waiver.Line) + mdEscape(st.Waiver.Reason)
-	case st.Skipped != "":
-		return "⏭️ skipped: " + mdEscape(st.Skipped)
+	case st.NotRun == check.Unfinished:
+		return "⛔ " + notRunLabel(st) + ": " + mdEscape(st.Skipped)
+	case !st.Ran():
+		return "⏭️ not run (" + notRunLabel(st) + "): " + mdEscape(st.Skipped)
 	case st.Errors > 0:
 		cell := "❌ " + plural(st.Errors, "error")
 		if st.Warnings > 0 {
@@ -215,7 +233,7 @@ var severityIcon = map[check.Severity]string{check.Error: "❌", check.Warning: 
 
 // findingItem is one list item: location, linked rule, message, help. A
 // help of several lines (often a YAML excerpt) goes in a code block.
-func findingItem(f check.Finding) string {
+func findingItem(f check.Finding, ruleRef func(string) string) string {
 	icon := severityIcon[f.Severity]
 	if icon == "" {
 		icon = "ℹ️"

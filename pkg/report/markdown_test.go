@@ -140,7 +140,7 @@ func TestMarkdownEscapesSubmissionText(t *testing.T) {
 		t.Errorf("the clean submission's checks should share one line:\n%s", src)
 	}
 	for _, l := range s.links {
-		if !strings.HasPrefix(l, check.DocBase+"#") {
+		if !strings.HasPrefix(l, testDocBase+"#") {
 			t.Errorf("link to %q: only rule documentation may be linked", l)
 		}
 	}
@@ -149,10 +149,10 @@ func TestMarkdownEscapesSubmissionText(t *testing.T) {
 	}
 	out := toHTML(t, src)
 	for _, want := range []string{
-		"image `a|b` &lt;script&gt;alert(1)&lt;/script&gt; ]]&gt; &amp;amp; 100%",    // the message, as text
-		"mirror | &lt;b&gt;proxy&lt;/b&gt; `x`",                                      // the skip reason, in one cell
-		"$x$ ::error file=evil.yaml::injected\uFFFD, key: value",                     // CRLF a space, control char replaced
-		`<a href="` + check.DocURL("image/unpinned") + `">image/unpinned</a>: image`, // the rule links its doc
+		"image `a|b` &lt;script&gt;alert(1)&lt;/script&gt; ]]&gt; &amp;amp; 100%", // the message, as text
+		"mirror | &lt;b&gt;proxy&lt;/b&gt; `x`",                                   // the skip reason, in one cell
+		"$x$ ::error file=evil.yaml::injected\uFFFD, key: value",                  // CRLF a space, control char replaced
+		`<a href="` + docURL("image/unpinned") + `">image/unpinned</a>: image`,    // the rule links its doc
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rendered comment lacks %q:\n%s", want, out)
@@ -222,7 +222,7 @@ func TestMarkdownOneRealSubmission(t *testing.T) {
 	}
 	for i, f := range bySeverity(res.Findings()) {
 		item := fmt.Sprintf("%s %s `%s:%d:%d` [%s][]: ", severityIcons[f.Severity], f.Severity, f.File, f.Line, f.Column, f.Rule)
-		if !strings.Contains(src, "\n- "+item) || !strings.Contains(src, "\n["+f.Rule+"]: "+check.DocURL(f.Rule)+"\n") {
+		if !strings.Contains(src, "\n- "+item) || !strings.Contains(src, "\n["+f.Rule+"]: "+docURL(f.Rule)+"\n") {
 			t.Errorf("want the finding %q and its rule's link definition:\n%s", item, src)
 		}
 		if s.codeSpans[i] != fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column) {

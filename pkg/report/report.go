@@ -12,13 +12,15 @@ import (
 
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/config"
+	"taskgate.dev/taskgate/pkg/rules/owners"
 )
 
 // Formats lists the accepted --format values.
 var Formats = []string{"text", "log", "json", "sarif", "junit", "markdown", "github"}
 
 // writers maps a format to its renderer; each lives in its own file.
-var writers = map[string]func(io.Writer, *check.Result) error{
+var writers = map[string]func(io.Writer, *check.Result, Options) error{
+	"text":     Text,
 	"json":     JSON,
 	"sarif":    SARIF,
 	"junit":    JUnit,
@@ -32,6 +34,39 @@ type Options struct {
 	// Verbose lists every info finding in the text format (by default
 	// their count: what a partner must act on comes first).
 	Verbose bool
+	// DocBase is where the rule reference (docs/rules.md) is published,
+	// an absolute http(s) URL (--doc-base, .taskgate.yaml docBase:);
+	// rules link their section there. Empty: no address is known, so
+	// nothing links and rules name the shipped file (see RuleRef).
+	DocBase string
+}
+
+// RulesFile is the rule reference shipped in taskgate's repository,
+// generated from the registry (`make docs`).
+const RulesFile = "docs/rules.md"
+
+// RuleAnchor is the fragment of a rule's section in the rule reference:
+// GitHub's anchor of its `### <id>` heading.
+func RuleAnchor(rule string) string {
+	return strings.NewReplacer("/", "", ".", "").Replace(strings.ToLower(rule))
+}
+
+// RuleURL links a rule's section of the rule reference at DocBase, or is
+// "" when no base is known: a link must lead somewhere.
+func (o Options) RuleURL(rule string) string {
+	if o.DocBase == "" {
+		return ""
+	}
+	return strings.TrimSuffix(o.DocBase, "#") + "#" + RuleAnchor(rule)
+}
+
+// RuleRef says where a rule is documented: its URL, else its section of
+// the shipped rule reference (docs/rules.md#imagedigest).
+func (o Options) RuleRef(rule string) string {
+	if u := o.RuleURL(rule); u != "" {
+		return u
+	}
+	return RulesFile + "#" + RuleAnchor(rule)
 }
 
 // Write renders a result in a format.
@@ -41,42 +76,47 @@ func Write(w io.Writer, format string, res *check.Result) error {
 
 // WriteWith renders a result in a format with options.
 func WriteWith(w io.Writer, format string, res *check.Result, o Options) error {
-	if format == "text" {
-		return TextWith(w, res, o)
-	}
 	fn, ok := writers[format]
 	if !ok {
 		return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
 	}
-	return fn(w, res)
+	return fn(w, res, o)
 }
 
 // Summary counts what the gate found.
 type Summary struct {
-	Submissions int  `json:"submissions"`
-	Errors      int  `json:"errors"`
-	Warnings    int  `json:"warnings"`
-	Infos       int  `json:"infos"`
-	Passed      bool `json:"passed"`
+	Submissions int `json:"submissions"`
+	Errors      int `json:"errors"`
+	Warnings    int `json:"warnings"`
+	Infos       int `json:"infos"`
+	// NotRun counts the checks that did not run on a submission (or did
+	// not finish), waived ones included: `passed` says nothing of them.
+	NotRun int  `json:"notRun"`
+	Passed bool `json:"passed"`
 }
 
-// Summarize counts a result.
+// Summarize counts a result. The stand-in for the changed files outside
+// any submission (owners.RepositoryID, judged for owners only) is not a
+// submission: its findings count, it does not.
 func Summarize(res *check.Result) Summary {
-	s := Summary{Submissions: len(res.Submissions), Errors: res.Count(check.Error), Warnings: res.Count(check.Warning), Infos: res.Count(check.Info)}
+	s := Summary{Errors: res.Count(check.Error), Warnings: res.Count(check.Warning), Infos: res.Count(check.Info),
+		NotRun: countNotRun(res)}
+	for _, sub := range res.Submissions {
+		if sub.ID != owners.RepositoryID {
+			s.Submissions++
+		}
+	}
 	s.Passed = s.Errors == 0
 	return s
 }
 
-// Text writes the text format without infos (see TextWith).
-func Text(w io.Writer, res *check.Result) error { return TextWith(w, res, Options{}) }
-
-// TextWith writes compiler-style lines, `file:line:col: severity rule:
+// Text writes compiler-style lines, `file:line:col: severity rule:
 // message`, each followed by its help: errors first, then warnings, then
-// the infos (only their count unless o.Verbose); then the waivers in
-// effect, the integration summaries and a one-line summary. What comes
-// from the repository has its control characters escaped: one finding is
-// one line, whatever the names it quotes.
-func TextWith(w io.Writer, res *check.Result, o Options) error {
+// the infos (only their count unless o.Verbose); then the checks that did
+// not run and why, the waivers in effect, the integration summaries and a
+// one-line summary. What comes from the repository has its control
+// characters escaped: one finding is one line, whatever the names it quotes.
+func Text(w io.Writer, res *check.Result, o Options) error {
 	all := res.Findings()
 	infos := 0
 	for _, sev := range []check.Severity{check.Error, check.Warning, check.Info} {
@@ -96,6 +136,9 @@ func TextWith(w io.Writer, res *check.Result, o Options) error {
 	}
 	if infos > 0 {
 		fmt.Fprintf(w, "%d info finding(s) not shown (-v shows them)\n", infos)
+	}
+	for _, l := range notRunLines(res, EscapeControls) {
+		fmt.Fprintln(w, l)
 	}
 	for _, wv := range Waivers(res) {
 		fmt.Fprintf(w, "waived: %s %s until %s (%s:%d): %s\n", EscapeControls(wv.Submission), wv.Rule, wv.Expires, wv.File, wv.Line, EscapeControls(wv.Reason))
@@ -127,8 +170,12 @@ func summaryLine(w io.Writer, res *check.Result) error {
 	if !s.Passed {
 		verdict = "FAILED"
 	}
-	_, err := fmt.Fprintf(w, "taskgate: %d submission(s), %d error(s), %d warning(s), %d info: %s\n",
-		s.Submissions, s.Errors, s.Warnings, s.Infos, verdict)
+	notRun := ""
+	if s.NotRun > 0 {
+		notRun = fmt.Sprintf(", %d check(s) not run", s.NotRun)
+	}
+	_, err := fmt.Fprintf(w, "taskgate: %d submission(s), %d error(s), %d warning(s), %d info%s: %s\n",
+		s.Submissions, s.Errors, s.Warnings, s.Infos, notRun, verdict)
 	return err
 }
 
@@ -139,7 +186,7 @@ func summaryLine(w io.Writer, res *check.Result) error {
 // warnings and infos put the rule first, where their first colon is not
 // followed by a line number. Line breaks in messages become spaces: a
 // partner's text cannot forge a line of its own.
-func Log(w io.Writer, res *check.Result) error {
+func Log(w io.Writer, res *check.Result, _ Options) error {
 	replacer := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
 	oneLine := func(s string) string { return EscapeControls(replacer.Replace(s)) } // and no ESC or bidi control either
 	for _, f := range res.Findings() {
@@ -152,6 +199,9 @@ func Log(w io.Writer, res *check.Result) error {
 		if f.Help != "" {
 			fmt.Fprintf(w, "    help: %s\n", oneLine(f.Help))
 		}
+	}
+	for _, l := range notRunLines(res, oneLine) {
+		fmt.Fprintln(w, l)
 	}
 	for _, wv := range Waivers(res) {
 		fmt.Fprintf(w, "waived: %s %s until %s (%s, line %d): %s\n", EscapeControls(wv.Submission), wv.Rule, wv.Expires, wv.File, wv.Line, oneLine(wv.Reason))
@@ -169,15 +219,29 @@ type JSONReport struct {
 
 // JSONSubmission is the verdict on one submission.
 type JSONSubmission struct {
-	ID      string            `json:"id"`
-	File    string            `json:"file"`
-	Errors  int               `json:"errors"`
-	Passed  bool              `json:"passed"`
-	Skipped map[string]string `json:"skipped,omitempty"`
-	Waived  []Waived          `json:"waived,omitempty"`
+	ID     string `json:"id"`
+	File   string `json:"file"`
+	Errors int    `json:"errors"`
+	Passed bool   `json:"passed"`
+	// Checks is every check's status on the submission.
+	Checks []JSONCheck `json:"checks"`
+	Waived []Waived    `json:"waived,omitempty"`
 	// Fits is the integration verdict per build pipeline considered
 	// (absent when the integration rules did not run).
 	Fits []check.Fit `json:"fits,omitempty"`
+}
+
+// JSONCheck is one check's status on a submission: passed, failed (an
+// error finding) or not-run, with the kind of reason (disabled, waived,
+// skipped, unavailable, refused, unfinished) and the reason itself.
+type JSONCheck struct {
+	Rule     string       `json:"rule"`
+	Status   string       `json:"status"`
+	NotRun   check.NotRun `json:"notRun,omitempty"`
+	Reason   string       `json:"reason,omitempty"`
+	Errors   int          `json:"errors,omitempty"`
+	Warnings int          `json:"warnings,omitempty"`
+	Infos    int          `json:"infos,omitempty"`
 }
 
 // Waived is a waiver in effect: a rule that did not run on a submission
@@ -211,13 +275,13 @@ func Waivers(res *check.Result) []Waived {
 }
 
 // JSON writes the machine-readable report.
-func JSON(w io.Writer, res *check.Result) error {
+func JSON(w io.Writer, res *check.Result, _ Options) error {
 	r := JSONReport{Findings: res.Findings(), Summary: Summarize(res), Submissions: []JSONSubmission{}}
 	if r.Findings == nil {
 		r.Findings = []check.Finding{}
 	}
 	for _, s := range res.Submissions {
-		js := JSONSubmission{ID: s.ID, File: s.File, Errors: s.Errors(), Passed: s.Errors() == 0}
+		js := JSONSubmission{ID: s.ID, File: s.File, Errors: s.Errors(), Passed: s.Errors() == 0, Checks: []JSONCheck{}}
 		for _, wv := range Waivers(&check.Result{Submissions: []check.SubmissionResult{s}}) {
 			js.Waived = append(js.Waived, wv)
 		}
@@ -225,12 +289,11 @@ func JSON(w io.Writer, res *check.Result) error {
 			js.Fits = s.Integration.Fits
 		}
 		for _, st := range s.Checks {
-			if st.Skipped != "" && st.Waiver == nil {
-				if js.Skipped == nil {
-					js.Skipped = map[string]string{}
-				}
-				js.Skipped[st.Check] = st.Skipped
+			jc := JSONCheck{Rule: st.Check, Status: st.Outcome(), Reason: st.Skipped, Errors: st.Errors, Warnings: st.Warnings, Infos: st.Infos}
+			if !st.Ran() {
+				jc.NotRun = st.NotRun
 			}
+			js.Checks = append(js.Checks, jc)
 		}
 		r.Submissions = append(r.Submissions, js)
 	}

@@ -25,9 +25,10 @@ type (
 		Runs    []sarifRun `json:"runs"`
 	}
 	sarifRun struct {
-		Tool       sarifTool     `json:"tool"`
-		ColumnKind string        `json:"columnKind"`
-		Results    []sarifResult `json:"results"`
+		Tool        sarifTool         `json:"tool"`
+		Invocations []sarifInvocation `json:"invocations"`
+		ColumnKind  string            `json:"columnKind"`
+		Results     []sarifResult     `json:"results"`
 		// Properties (a SARIF property bag) carry the waivers in effect
 		// (rules that did not run, so no result says so) and each
 		// submission's integration verdict per build pipeline.
@@ -45,13 +46,37 @@ type (
 		Submission string      `json:"submission"`
 		Fits       []check.Fit `json:"fits"`
 	}
+	// sarifInvocation says whether the analysis ran in full: each check
+	// that did not run on a submission is a notification, about the
+	// configuration (disabled, waived, skipped by the Task) or about the
+	// run (what it needs is absent, input refused, not finished).
+	sarifInvocation struct {
+		ExecutionSuccessful            bool                `json:"executionSuccessful"`
+		ToolExecutionNotifications     []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+		ToolConfigurationNotifications []sarifNotification `json:"toolConfigurationNotifications,omitempty"`
+	}
+	sarifNotification struct {
+		Level          string          `json:"level"`
+		Message        sarifText       `json:"message"`
+		AssociatedRule sarifRuleRef    `json:"associatedRule"`
+		Locations      []sarifLocation `json:"locations,omitempty"`
+		Properties     sarifNotRun     `json:"properties"`
+	}
+	sarifRuleRef struct {
+		ID    string `json:"id"`
+		Index int    `json:"index"`
+	}
+	sarifNotRun struct {
+		Submission string       `json:"submission"`
+		NotRun     check.NotRun `json:"notRun,omitempty"`
+	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
 	}
 	sarifDriver struct {
 		Name           string      `json:"name"`
 		Version        string      `json:"version"`
-		InformationURI string      `json:"informationUri"`
+		InformationURI string      `json:"informationUri,omitempty"`
 		Rules          []sarifRule `json:"rules"`
 	}
 	sarifRule struct {
@@ -59,7 +84,7 @@ type (
 		ShortDescription     sarifText   `json:"shortDescription"`
 		FullDescription      sarifText   `json:"fullDescription"`
 		Help                 *sarifText  `json:"help,omitempty"`
-		HelpURI              string      `json:"helpUri"`
+		HelpURI              string      `json:"helpUri,omitempty"`
 		DefaultConfiguration sarifConfig `json:"defaultConfiguration"`
 	}
 	sarifConfig struct {
@@ -84,7 +109,7 @@ type (
 	}
 	sarifPhysical struct {
 		ArtifactLocation sarifArtifact `json:"artifactLocation"`
-		Region           sarifRegion   `json:"region"`
+		Region           *sarifRegion  `json:"region,omitempty"`
 	}
 	sarifArtifact struct {
 		URI       string `json:"uri"`
@@ -97,13 +122,17 @@ type (
 )
 
 // SARIF writes one SARIF 2.1.0 run: the checks as rules, the findings as
-// results located relative to the repository root (%SRCROOT%).
-func SARIF(w io.Writer, res *check.Result) error {
-	driver := sarifDriver{Name: "taskgate", Version: Version(), InformationURI: check.DocBase, Rules: []sarifRule{}}
+// results located relative to the repository root (%SRCROOT%), and the
+// checks that did not run as notifications of its invocation, which is
+// successful only when none lacked what it needs or failed to finish.
+// Rules link their help at o.DocBase; without one the URIs are left out
+// (SARIF wants them absolute) and each rule carries its help text.
+func SARIF(w io.Writer, res *check.Result, o Options) error {
+	driver := sarifDriver{Name: "taskgate", Version: Version(), InformationURI: o.DocBase, Rules: []sarifRule{}}
 	index := map[string]int{}
 	addRule := func(id string, c *check.Check) {
 		index[id] = len(driver.Rules)
-		r := sarifRule{ID: id, ShortDescription: sarifText{Text: id}, FullDescription: sarifText{Text: id}, HelpURI: check.DocURL(id),
+		r := sarifRule{ID: id, ShortDescription: sarifText{Text: id}, FullDescription: sarifText{Text: id}, HelpURI: o.RuleURL(id),
 			DefaultConfiguration: sarifConfig{Level: "warning"}} // SARIF's own default
 		if c != nil {
 			if c.Doc != "" {
@@ -144,13 +173,39 @@ func SARIF(w io.Writer, res *check.Result) error {
 			Message: sarifText{Text: text},
 			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
 				ArtifactLocation: sarifArtifact{URI: fileURI(f.File), URIBaseID: "%SRCROOT%"},
-				Region:           sarifRegion{StartLine: max(f.Line, 1), StartColumn: max(f.Column, 1)},
+				Region:           &sarifRegion{StartLine: max(f.Line, 1), StartColumn: max(f.Column, 1)},
 			}}},
 			PartialFingerprints: map[string]string{FingerprintKey: fingerprint(f, seen)},
 		})
 	}
+	inv := sarifInvocation{ExecutionSuccessful: true}
+	for _, n := range notRuns(res, true) {
+		if _, ok := index[n.Status.Check]; !ok {
+			addRule(n.Status.Check, check.Lookup(n.Status.Check))
+		}
+		note := sarifNotification{Level: "note",
+			Message:        sarifText{Text: fmt.Sprintf("%s did not run on %s (%s): %s", n.Status.Check, n.Submission, notRunLabel(n.Status), n.Status.Skipped)},
+			AssociatedRule: sarifRuleRef{ID: n.Status.Check, Index: index[n.Status.Check]},
+			Properties:     sarifNotRun{Submission: n.Submission, NotRun: n.Status.NotRun},
+		}
+		if n.File != "" {
+			note.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: fileURI(n.File), URIBaseID: "%SRCROOT%"}}}}
+		}
+		switch n.Status.NotRun {
+		case check.Disabled, check.Waived, check.TaskSkipped, check.NeedsCluster:
+			inv.ToolConfigurationNotifications = append(inv.ToolConfigurationNotifications, note)
+			continue
+		case check.Unfinished, check.Refused:
+			note.Level = "error"
+		default:
+			note.Level = "warning"
+		}
+		inv.ExecutionSuccessful = false
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, note)
+	}
 	run := sarifRun{
-		Tool: sarifTool{Driver: driver},
+		Tool:        sarifTool{Driver: driver},
+		Invocations: []sarifInvocation{inv},
 		// yaml.v3 counts columns in characters, not UTF-16 units (SARIF's default).
 		ColumnKind: "unicodeCodePoints",
 		Results:    results,

@@ -89,7 +89,7 @@ func nastyResult() *check.Result {
 	bad := check.SubmissionResult{ID: id, Name: "we|ird", Version: "0.1", File: nastyFile,
 		Checks: []check.Status{
 			{Check: "image/unpinned", Errors: 2},
-			{Check: "image/registry", Skipped: "skipped by taskgate.dev/skip: mirror | <b>proxy</b> `x`"},
+			{Check: "image/registry", Skipped: "skipped by taskgate.dev/skip: mirror | <b>proxy</b> `x`", NotRun: check.TaskSkipped},
 			{Check: "layout/readme", Warnings: 1},
 		},
 		Findings: []check.Finding{
@@ -105,10 +105,16 @@ func nastyResult() *check.Result {
 	return &check.Result{Checks: checks, Submissions: []check.SubmissionResult{bad, good}}
 }
 
+// testDocBase is where the format tests say the rule reference is.
+const testDocBase = "https://docs.example.com/taskgate/rules.md"
+
+func docURL(rule string) string { return report.Options{DocBase: testDocBase}.RuleURL(rule) }
+
+// render writes a result in a format, rules linked at testDocBase.
 func render(t *testing.T, format string, res *check.Result) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := report.Write(&b, format, res); err != nil {
+	if err := report.WriteWith(&b, format, res, report.Options{DocBase: testDocBase}); err != nil {
 		t.Fatalf("%s: %v", format, err)
 	}
 	return b.String()
@@ -203,7 +209,7 @@ func checkSARIF(t *testing.T, sch *jsonschema.Schema, res *check.Result, out str
 	rules := run.Tool.Driver.Rules
 	for i, c := range res.Checks {
 		r := rules[i]
-		if r.ID != c.ID || r.ShortDescription.Text != c.Doc || r.HelpURI != check.DocURL(c.ID) || r.Default.Level != sarifLevels[c.Severity] {
+		if r.ID != c.ID || r.ShortDescription.Text != c.Doc || r.HelpURI != docURL(c.ID) || r.Default.Level != sarifLevels[c.Severity] {
 			t.Errorf("rule %d = %+v, want check %s", i, r, c.ID)
 		}
 		if c.Help != "" && (r.Help == nil || r.Help.Text != c.Help) {
@@ -263,7 +269,7 @@ func TestSARIFHandMade(t *testing.T) {
 	doc := checkSARIF(t, sarifSchema(t), res, render(t, "sarif", res))
 	rules := doc.Runs[0].Tool.Driver.Rules
 	// The finding of a rule the result does not list gets a rule of its own.
-	if last := rules[len(rules)-1]; len(rules) != len(res.Checks)+1 || last.ID != "tekton/made-up" || last.HelpURI != check.DocURL("tekton/made-up") {
+	if last := rules[len(rules)-1]; len(rules) != len(res.Checks)+1 || last.ID != "tekton/made-up" || last.HelpURI != docURL("tekton/made-up") {
 		t.Errorf("rules = %+v, want the checks then tekton/made-up", rules)
 	}
 	if uri := doc.Runs[0].Results[0].Locations[0].PhysicalLocation.ArtifactLocation.URI; !strings.Contains(uri, "we%20ird") || strings.Contains(uri, "#") {

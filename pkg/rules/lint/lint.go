@@ -14,6 +14,7 @@ import (
 
 	"github.com/tektoncd/pipeline/pkg/apis/config"
 	"knative.dev/pkg/apis"
+	"taskgate.dev/taskgate/pkg/catalog"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
 )
@@ -131,8 +132,14 @@ spec:
 	Run: func(pass *check.Pass) []check.Finding {
 		s := pass.Submission
 
-		var out []check.Finding
-		if !versionDir.MatchString(s.Version) {
+		// stray files and directories discovery found around the submission
+		out := check.FromProblems(s, catalog.RuleLayout)
+		switch {
+		case s.Version == "":
+			want := path.Join(s.Dir, "0.1", s.Name+".yaml")
+			out = append(out, check.InFile(s.TaskPath, "the Task is not in a version directory: %s/<version>/%s.yaml", s.Dir, s.Name).
+				WithHelp(fmt.Sprintf("git mv %s %s (a version is N.N; bundles and references name it)", s.TaskPath, want)))
+		case !versionDir.MatchString(s.Version):
 			out = append(out, check.InFile(s.TaskPath, "version directory %q is not of the form N.N (e.g. 0.1)", s.Version).
 				WithHelp(fmt.Sprintf("rename the directory to a version such as %s/0.1", path.Join(s.Layout, s.Name))))
 		}

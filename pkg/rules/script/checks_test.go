@@ -188,13 +188,14 @@ func TestShellcheckAbsentIsNotPassed(t *testing.T) {
 	defer func() { LookShellcheck = look }()
 	LookShellcheck = func() (string, error) { return "", errors.New("not found") }
 	res := check.Run([]*catalog.Submission{sub(t, task+"      script: echo one\n")}, []*check.Check{Shellcheck}, nil)
-	if st := res.Submissions[0].Checks[0]; !strings.HasPrefix(st.Skipped, "not run: shellcheck is not installed") {
+	if st := res.Submissions[0].Checks[0]; st.NotRun != check.Unavailable || !strings.HasPrefix(st.Skipped, "shellcheck is not installed") {
 		t.Fatalf("status %+v", st)
 	}
 	for format, want := range map[string]string{
-		"markdown": "⏭️ skipped: not run: shellcheck is not installed",
-		"junit":    `<skipped message="not run: shellcheck is not installed`,
-		"json":     `"script/shellcheck": "not run: shellcheck is not installed`,
+		"markdown": "⏭️ not run (not available): shellcheck is not installed",
+		"junit":    `<skipped message="not available: shellcheck is not installed`,
+		"json":     `"notRun": "unavailable",` + "\n" + `          "reason": "shellcheck is not installed`,
+		"text":     "not run: partners/t/0.1 script/shellcheck (not available): shellcheck is not installed",
 	} {
 		var b strings.Builder
 		if err := report.Write(&b, format, res); err != nil {

@@ -52,7 +52,7 @@ func TestValidateSaysClusterRulesNotRun(t *testing.T) {
 			`"reason": "needs a cluster (taskgate dry-run)"`},
 		"markdown": {"| `cluster/dry-run` | ⏭️ not run (run by another command): needs a cluster \\(taskgate dry-run\\) |", "| `cluster/run` | ⏭️ not run (run by another command): needs a cluster \\(taskgate dry-run\\) |"},
 		"junit":    {`<skipped message="run by another command: needs a cluster (taskgate dry-run)">`, `<skipped message="run by another command: needs a cluster (taskgate dry-run)">`},
-		"text":     {"not run: partners/hello-world/0.1, partners/image-size-check/0.1 cluster/dry-run (run by another command): needs a cluster (taskgate dry-run)\n"},
+		"text":     {"not run: partners/hello-world/0.1, partners/image-size-check/0.1 cluster/dry-run, cluster/run (run by another command): needs a cluster (taskgate dry-run)\n"},
 	} {
 		var stdout, stderr bytes.Buffer
 		// exit 1: the example catalog holds a submission that fails on purpose

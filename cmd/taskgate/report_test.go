@@ -129,7 +129,7 @@ func TestValidateConfigFromBase(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "partners/demo/0.1/README.md"), []byte("# demo, changed\n"), 0o644)
 
 	code, out, _ := runCLI("validate", root, "--changed-from", "main")
-	if code != exitOK || strings.Contains(out, "error image/unpinned") || !strings.Contains(out, "not run: partners/demo/0.1 image/unpinned (disabled): disabled in .taskgate.yaml\n") {
+	if code != exitOK || strings.Contains(out, "error image/unpinned") || !strings.Contains(out, "not run: partners/demo/0.1 image/unpinned, tekton/conventions (disabled): disabled in .taskgate.yaml\n") {
 		t.Fatalf("the PR's own config should switch the rule off without the flag (and the report say so): exit %d\n%s", code, out)
 	}
 	code, out, errOut := runCLI("validate", root, "--changed-from", "main", "--config-from-base")

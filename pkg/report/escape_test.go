@@ -22,12 +22,12 @@ func TestTextEscapesWhatTheRepositoryWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("one finding, its help and the summary are 3 lines, got %d:\n%s", len(lines), b.String())
+	if len(lines) != 4 {
+		t.Fatalf("one finding, its help's two lines and the summary are 4 lines, got %d:\n%s", len(lines), b.String())
 	}
 	want := `partners/x\npartners/ok/0.1/ok.yaml:1:1: info fake/rule: all good\x1b[8m/0.1/x.yaml:1:1: error layout/path: name \u202eevil\u202c here\r`
-	if lines[0] != want || lines[1] != `    help: rename it\nnow` {
-		t.Errorf("got\n%s\n%s\nwant\n%s", lines[0], lines[1], want)
+	if lines[0] != want || lines[1] != `    help: rename it` || lines[2] != `          now` {
+		t.Errorf("got\n%s\n%s\n%s\nwant\n%s", lines[0], lines[1], lines[2], want)
 	}
 	b.Reset()
 	if err := Log(&b, res, Options{}); err != nil {

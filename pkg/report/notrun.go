@@ -73,13 +73,24 @@ func notRunLines(res *check.Result, clean func(string) string) []string {
 		}
 		subs[k] = append(subs[k], n.Submission)
 	}
-	var out []string
+	// the rules not run on the same submissions for the same reason share a line
+	type line struct{ who, kind, reason string }
+	var lines []line
+	rules := map[line][]string{}
 	for _, k := range order {
 		who := strings.Join(subs[k], ", ")
 		if n := len(subs[k]); n > 3 {
 			who = fmt.Sprintf("%d submissions", n)
 		}
-		out = append(out, fmt.Sprintf("not run: %s %s (%s): %s", clean(who), k.rule, k.kind, clean(k.reason)))
+		l := line{who, k.kind, k.reason}
+		if rules[l] == nil {
+			lines = append(lines, l)
+		}
+		rules[l] = append(rules[l], k.rule)
+	}
+	var out []string
+	for _, l := range lines {
+		out = append(out, fmt.Sprintf("not run: %s %s (%s): %s", clean(l.who), strings.Join(rules[l], ", "), l.kind, clean(l.reason)))
 	}
 	return out
 }

@@ -110,6 +110,19 @@ func Summarize(res *check.Result) Summary {
 	return s
 }
 
+// writeHelp writes a help under its finding, a multi-line one (a YAML
+// snippet to paste) as indented lines: an indented line cannot pass for
+// a finding of its own, so its line breaks need no escaping.
+func writeHelp(w io.Writer, help string) {
+	for i, line := range strings.Split(strings.TrimSuffix(help, "\n"), "\n") {
+		prefix := "    help: "
+		if i > 0 {
+			prefix = "          "
+		}
+		fmt.Fprintf(w, "%s%s\n", prefix, EscapeControls(line))
+	}
+}
+
 // Text writes compiler-style lines, `file:line:col: severity rule:
 // message`, each followed by its help: errors first, then warnings, then
 // the infos (only their count unless o.Verbose); then the checks that did
@@ -130,7 +143,7 @@ func Text(w io.Writer, res *check.Result, o Options) error {
 			}
 			fmt.Fprintf(w, "%s:%d:%d: %s %s: %s\n", EscapeControls(f.File), f.Line, f.Column, f.Severity, EscapeControls(f.Rule), EscapeControls(f.Message))
 			if f.Help != "" {
-				fmt.Fprintf(w, "    help: %s\n", EscapeControls(f.Help))
+				writeHelp(w, f.Help)
 			}
 		}
 	}

@@ -601,14 +601,15 @@ func TestValidationPipelineRun(t *testing.T) {
 			// the logs read well
 			expectLog(t, logs, "clone", "show", "Merge remote-tracking branch 'origin/main'")
 			expectLog(t, logs, "discover", "discover", "partners/"+tc.name+"/0.1")
-			summary := fmt.Sprintf("taskgate: 1 submission(s), %d error(s), %d warning(s), %d info: %s", rep.Summary.Errors, rep.Summary.Warnings, rep.Summary.Infos,
-				map[bool]string{true: "passed", false: "FAILED"}[tc.passes])
+			// the cluster rules are "not run" in validate: they are dry-run's
+			summary := fmt.Sprintf("taskgate: 1 submission(s), %d error(s), %d warning(s), %d info, %d check(s) not run: %s", rep.Summary.Errors, rep.Summary.Warnings, rep.Summary.Infos,
+				rep.Summary.NotRun, map[bool]string{true: "passed", false: "FAILED"}[tc.passes])
 			for _, line := range append(tc.wantLog, summary) {
 				expectLog(t, logs, "validate", "validate", line)
 			}
 			if tc.passes {
 				expectLog(t, logs, "integrate", "integrate", "partners/hello-world/0.1: fits mini-build as image-check: ")
-				expectLog(t, logs, "dry-run", "dry-run", "taskgate: 1 submission(s), 0 error(s), 0 warning(s), 0 info: passed")
+				expectLog(t, logs, "dry-run", "dry-run", "taskgate: 1 submission(s), 0 error(s), 0 warning(s), 0 info, 1 check(s) not run: passed") // cluster/run: only with --run
 			}
 			verdict := fmt.Sprintf("taskgate report: acme/catalog#1 at %s: the gate %s with %d error(s), %d warning(s)", remote.head, map[bool]string{true: "passed", false: "failed"}[tc.passes], rep.Summary.Errors, rep.Summary.Warnings)
 			expectLog(t, logs, "report", "report", verdict)

@@ -143,53 +143,12 @@ func TestCorpusWorkspaceTrustedArtifactsOnly(t *testing.T) {
 
 // A Tekton rejection of the composed Pipeline is mapped back to the line
 // that causes it.
-
-// A Tekton rejection of the composed Pipeline is mapped back to the line
-// that causes it.
 func TestCorpusComposeErrorMapped(t *testing.T) {
-	s := open(t, "testdata/repo", "partners/status-report/0.1", corpus(t, "_history/2023-03-06-adr-time/pipelines"))
-	fs := run(Compose, s)
-	sane(t, fs)
-	if len(fs) != 1 || fs[0].Line != 7 || !strings.Contains(fs[0].Message, "execution status") || !strings.Contains(fs[0].Message, "all 2 build pipelines") {
-		t.Fatalf("compose findings %v", fs)
-	}
-	if in := summary(t, s); len(in.Fits) != 2 || in.Fits[0].Fits || !strings.Contains(in.Fits[0].Reason, "Tekton rejects") {
-		t.Errorf("fits %+v", in.Fits)
-	}
-	// an error inside the embedded Task points at the Task's own line
-	y := "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  params:\n  - name: image-url\n  results:\n  - name: TEST_OUTPUT\n  steps:\n  - name: s\n    image: x\n    script: |\n      echo $(params.nope)\n"
-	fs = run(Compose, submission(t, y, corpus(t, "_history/2023-03-06-adr-time/pipelines")))
-	if len(fs) != 1 || fs[0].Line != 13 || !strings.Contains(fs[0].Message, "non-existent variable") {
-		t.Errorf("%v", fs)
-	}
+	hist := corpus(t, "_history/2023-03-06-adr-time/pipelines")
+	composeErrorMapped(t, hist, hist)
 }
 
-func TestCorpusAnnotations(t *testing.T) {
-	pipes := corpus(t, "")
-	task := func(ann string) string {
-		return "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\n  annotations:\n" + ann + "spec:\n  params:\n  - name: image-url\n  steps:\n  - name: s\n    image: x\n    script: echo\n"
-	}
-	for _, tc := range []struct{ ann, want string }{
-		{"    taskgate.dev/slot: pre-build\n", "is not a slot"},
-		{"    taskgate.dev/bind: image-url\n", "not NAME=VALUE"},
-		{"    taskgate.dev/bind: nope=1\n", "neither a param nor a workspace"},
-		{"    taskgate.dev/pipelines: docker-build,nope\n", `"nope", which is not one of the build pipelines`},
-	} {
-		fs := run(Compose, submission(t, task(tc.ann), pipes))
-		sane(t, fs)
-		if len(fs) != 1 || !strings.Contains(fs[0].Message, tc.want) || fs[0].Line != 6 {
-			t.Errorf("%q: %v", tc.ann, fs)
-		}
-	}
-	// targeting restricts the pipelines; the others are not considered
-	s := submission(t, task("    taskgate.dev/pipelines: docker-build\n"), pipes)
-	in := summary(t, s)
-	if len(in.Fits) != 1 || in.Fits[0].Pipeline != "docker-build" || !strings.Contains(strings.Join(in.Lines, "\n"), "not considered: 11 (not named by taskgate.dev/pipelines)") {
-		t.Errorf("fits %+v", in)
-	}
-}
-
-// Without build pipelines the rules say integration was not checked, once.
+func TestCorpusAnnotations(t *testing.T) { annotations(t, corpus(t, ""), 11) }
 
 // The real build pipelines' own checks pass the static TEST_OUTPUT
 // check: no false positives on the real thing.

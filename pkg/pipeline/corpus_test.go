@@ -89,59 +89,10 @@ func TestCorpusLoadADRTime(t *testing.T) {
 	}
 }
 
-// The contract follows the pipelines: rename the producer and the checks
-// follow it.
-
 // The same check Task binds to the producer of each pipeline: today's
 // build-image-index, the ADR-time build-container.
 func TestCorpusSameCheckBindsToEachProducer(t *testing.T) {
-	check := task(t, "testdata", "image-check.yaml")
-	slot, _, err := InferSlot(check)
-	if err != nil || slot != ImageCheck {
-		t.Fatalf("slot %s %v, want image-check", slot, err)
-	}
-	for _, dir := range []string{"", "_history/2023-03-06-adr-time/pipelines", "_history/2024-07-02-redhat-appstudio"} {
-		c := load(t, corpus(t, dir))
-		for _, b := range c.Pipelines {
-			fit := b.Fit(check, slot, nil)
-			if !fit.OK() {
-				t.Errorf("%s %s: %v", dir, b.Name, fit.Problems())
-				continue
-			}
-			want := map[string]string{
-				"image-url":    "$(tasks." + b.Producer + ".results.IMAGE_URL)",
-				"IMAGE_DIGEST": "$(tasks." + b.Producer + ".results.IMAGE_DIGEST)",
-			}
-			for _, bd := range fit.Params {
-				if want[bd.Name] != bd.Value {
-					t.Errorf("%s %s: %s bound to %s, want %s", dir, b.Name, bd.Name, bd.Value, want[bd.Name])
-				}
-				delete(want, bd.Name)
-			}
-			if len(want) > 0 {
-				t.Errorf("%s %s: not bound %v (level has a default and no source)", dir, b.Name, want)
-			}
-			pt := fit.Composed.Spec.Tasks[fit.Index]
-			if pt.Name != "partner-image-check" || len(pt.RunAfter) != 1 || pt.RunAfter[0] != b.Producer || pt.TaskSpec == nil {
-				t.Errorf("%s %s: inserted %+v", dir, b.Name, pt)
-			}
-			if len(pt.When) != 1 || pt.When[0].Input != "$(params.skip-checks)" {
-				t.Errorf("%s %s: when %+v, want the checks' skip-checks gate", dir, b.Name, pt.When)
-			}
-			// Tekton's own validation, again, on the composed Pipeline and its run
-			if errs := Validate(fit.Composed); errs != nil {
-				t.Errorf("%s %s: composed Pipeline rejected: %v", dir, b.Name, errs)
-			}
-			pr := fit.PipelineRun()
-			if errs := pr.Validate(Context()); errs != nil {
-				t.Errorf("%s %s: PipelineRun rejected: %v", dir, b.Name, errs)
-			}
-		}
-	}
-	adr := load(t, corpus(t, "_history/2023-03-06-adr-time/pipelines")).Pipeline("docker-build")
-	if fit := adr.Fit(check, ImageCheck, nil); fit.Params[0].Value != "$(tasks.build-container.results.IMAGE_URL)" {
-		t.Errorf("ADR-time docker-build: image-url bound to %s", fit.Params[0].Value)
-	}
+	sameCheckBindsToEachProducer(t, corpus, "", "_history/2023-03-06-adr-time/pipelines", "_history/2024-07-02-redhat-appstudio")
 }
 
 func TestCorpusPartners(t *testing.T) {

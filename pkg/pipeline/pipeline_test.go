@@ -194,13 +194,20 @@ func TestContractFollowsPipelines(t *testing.T) {
 // The same check Task binds to the producer of each pipeline: today's
 // build-image-index, the ADR-time build-container.
 func TestSameCheckBindsToEachProducer(t *testing.T) {
+	sameCheckBindsToEachProducer(t, mini, "", "_history/2023-03-06-adr-time/pipelines")
+}
+
+// sameCheckBindsToEachProducer is TestSameCheckBindsToEachProducer on the
+// build pipelines of root's dirs, shared with the corpus sweep.
+func sameCheckBindsToEachProducer(t *testing.T, root func(testing.TB, string) string, dirs ...string) {
+	t.Helper()
 	check := task(t, "testdata", "image-check.yaml")
 	slot, _, err := InferSlot(check)
 	if err != nil || slot != ImageCheck {
 		t.Fatalf("slot %s %v, want image-check", slot, err)
 	}
-	for _, dir := range []string{"", "_history/2023-03-06-adr-time/pipelines"} {
-		c := load(t, mini(t, dir))
+	for _, dir := range dirs {
+		c := load(t, root(t, dir))
 		for _, b := range c.Pipelines {
 			fit := b.Fit(check, slot, nil)
 			if !fit.OK() {
@@ -237,7 +244,7 @@ func TestSameCheckBindsToEachProducer(t *testing.T) {
 			}
 		}
 	}
-	adr := load(t, mini(t, "_history/2023-03-06-adr-time/pipelines")).Pipeline("docker-build")
+	adr := load(t, root(t, "_history/2023-03-06-adr-time/pipelines")).Pipeline("docker-build")
 	if fit := adr.Fit(check, ImageCheck, nil); fit.Params[0].Value != "$(tasks.build-container.results.IMAGE_URL)" {
 		t.Errorf("ADR-time docker-build: image-url bound to %s", fit.Params[0].Value)
 	}

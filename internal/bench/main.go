@@ -119,6 +119,11 @@ func run(corpus, taskgate, catlin string, runs int, timer, only string) error {
 	if n := strings.Count(string(out), `"fits": true`); n < 2 {
 		return fmt.Errorf("%s fits %d build pipelines of %s (%v): is the corpus complete?", oneTask, n, bd, err)
 	}
+	// without shellcheck, the configurations that count it would quietly
+	// measure the plain rules
+	if _, err := exec.LookPath("shellcheck"); err != nil {
+		return fmt.Errorf("shellcheck is not on PATH: the configurations with shellcheck would measure the plain rules (make deps)")
+	}
 	noShell := filepath.Join(tmp, "path") // PATH without shellcheck
 	if err := os.Mkdir(noShell, 0o755); err != nil {
 		return err

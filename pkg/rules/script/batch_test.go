@@ -154,3 +154,30 @@ func TestShellcheckBatchFails(t *testing.T) {
 		t.Errorf("shellcheck runs (scripts each) = %v, want the two batches and each script of the failed one alone", r)
 	}
 }
+
+// A run of many more submissions than are loaded ahead still starts few
+// shellchecks: while a batch runs, the scripts announced meanwhile wait
+// for it and go together, not one shellcheck per check.
+func TestShellcheckBatchesFill(t *testing.T) {
+	runs := logShellcheck(t)
+	var subs []*catalog.Submission
+	for i := range 300 {
+		subs = append(subs, sub(t, task+fmt.Sprintf("      script: echo \"$%d\" %d\n", i%10, i)))
+	}
+	res := check.Run(subs, []*check.Check{Shellcheck}, nil)
+	for i, fs := range findingsOf(res) {
+		if len(fs) != 0 {
+			t.Fatalf("submission %d: %q", i, fs)
+		}
+	}
+	r, total := runs(), 0
+	for _, n := range r {
+		total += n
+	}
+	// submissions are loaded 64 ahead: a big batch, then the few the
+	// waiting checks' submissions announced, about twice per 64
+	// (one shellcheck per check's batch of ≤32 scripts started 15)
+	if total != 300 || len(r) > 10 {
+		t.Errorf("%d shellcheck runs (scripts each: %v) for 300 distinct scripts, want each once, in at most 10 runs", len(r), r)
+	}
+}

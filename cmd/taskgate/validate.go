@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -56,17 +56,8 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	res := plan.Run()
 	opts := report.Options{Verbose: *verbose, DocBase: base}
-	var buf bytes.Buffer
-	if err := report.WriteWith(&buf, *format, res, opts); err != nil {
+	if err := writeReport(*output, stdout, *format, res, opts); err != nil {
 		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
-		return exitUsage
-	}
-	if *output != "" {
-		if err := os.WriteFile(*output, buf.Bytes(), 0o644); err != nil {
-			fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
-			return exitUsage
-		}
-	} else if _, err := stdout.Write(buf.Bytes()); err != nil {
 		return exitUsage
 	}
 	if err := also.write(res, opts); err != nil {
@@ -86,6 +77,31 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// writeReport writes the report to FILE, or to stdout when FILE is "",
+// as it is rendered: a catalog's report is not held whole in memory.
+func writeReport(file string, stdout io.Writer, format string, res *check.Result, opts report.Options) error {
+	w := stdout
+	if file != "" {
+		f, err := os.Create(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := report.WriteWith(bw, format, res, opts); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if f, ok := w.(*os.File); ok && file != "" {
+		return f.Close()
+	}
+	return nil
 }
 
 // first is the one positional PATH, or "" (the current directory).

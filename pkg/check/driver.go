@@ -447,7 +447,7 @@ func (r *run) do(jb job) {
 // finish builds a submission's result and lets go of its files and inputs.
 func (r *run) finish(u *unit) {
 	s := u.s
-	sr := SubmissionResult{ID: s.ID(), Name: s.Name, Version: s.Version, File: s.TaskPath}
+	sr := SubmissionResult{ID: s.ID(), Name: s.Name, Version: s.Version, File: s.TaskPath, Checks: make([]Status, 0, len(r.checks))}
 	if s.Manifest != nil {
 		sr.File = s.Manifest.Path
 	}
@@ -484,7 +484,9 @@ func (r *run) finish(u *unit) {
 	}
 	r.res.Submissions[u.i] = sr
 	r.clock.done(u.i)
+	// only the result stays: a catalog's run holds one per submission
 	u.s, u.inputs, u.found = nil, nil, nil
+	u.skipped, u.kinds, u.waived, u.notRun, u.served, u.kept, u.integration = nil, nil, nil, nil, nil, nil, nil
 }
 
 // notRunBy is what a check said when it did not run (Pass.NotRun).

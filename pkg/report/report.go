@@ -4,6 +4,7 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -287,31 +288,76 @@ func Waivers(res *check.Result) []Waived {
 	return out
 }
 
-// JSON writes the machine-readable report.
+// JSON writes the machine-readable report: a JSONReport, indented by two
+// spaces, written element by element so that a catalog's report is never
+// held whole in memory (its bytes are what encoding/json gives the whole).
 func JSON(w io.Writer, res *check.Result, _ Options) error {
-	r := JSONReport{Findings: res.Findings(), Summary: Summarize(res), Submissions: []JSONSubmission{}}
-	if r.Findings == nil {
-		r.Findings = []check.Finding{}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	findings := res.Findings()
+	order := make([]int, len(res.Submissions))
+	for i := range order {
+		order[i] = i
 	}
-	for _, s := range res.Submissions {
-		js := JSONSubmission{ID: s.ID, File: s.File, Errors: s.Errors(), Passed: s.Errors() == 0, Checks: []JSONCheck{}}
-		for _, wv := range Waivers(&check.Result{Submissions: []check.SubmissionResult{s}}) {
-			js.Waived = append(js.Waived, wv)
-		}
-		if s.Integration != nil {
-			js.Fits = s.Integration.Fits
-		}
-		for _, st := range s.Checks {
-			jc := JSONCheck{Rule: st.Check, Status: st.Outcome(), Reason: st.Skipped, Errors: st.Errors, Warnings: st.Warnings, Infos: st.Infos}
-			if !st.Ran() {
-				jc.NotRun = st.NotRun
-			}
-			js.Checks = append(js.Checks, jc)
-		}
-		r.Submissions = append(r.Submissions, js)
+	sort.SliceStable(order, func(i, j int) bool { return res.Submissions[order[i]].ID < res.Submissions[order[j]].ID })
+	bw.WriteString("{\n  \"findings\": ")
+	err := jsonArray(bw, len(findings), func(i int) any { return findings[i] })
+	if err == nil {
+		bw.WriteString(",\n  \"summary\": ")
+		err = jsonValue(bw, "  ", Summarize(res))
 	}
-	sort.Slice(r.Submissions, func(i, j int) bool { return r.Submissions[i].ID < r.Submissions[j].ID })
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	if err == nil {
+		bw.WriteString(",\n  \"submissions\": ")
+		err = jsonArray(bw, len(order), func(i int) any { return jsonSubmission(res.Submissions[order[i]]) })
+	}
+	if err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// jsonArray writes n elements as an array at the report's second level.
+func jsonArray(w *bufio.Writer, n int, elem func(int) any) error {
+	if n == 0 {
+		_, err := w.WriteString("[]")
+		return err
+	}
+	w.WriteString("[")
+	for i := range n {
+		if i > 0 {
+			w.WriteString(",")
+		}
+		w.WriteString("\n    ")
+		if err := jsonValue(w, "    ", elem(i)); err != nil {
+			return err
+		}
+	}
+	_, err := w.WriteString("\n  ]")
+	return err
+}
+
+func jsonValue(w *bufio.Writer, prefix string, v any) error {
+	b, err := json.MarshalIndent(v, prefix, "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// jsonSubmission is a submission's verdict in the JSON report.
+func jsonSubmission(s check.SubmissionResult) JSONSubmission {
+	js := JSONSubmission{ID: s.ID, File: s.File, Errors: s.Errors(), Passed: s.Errors() == 0, Checks: []JSONCheck{}}
+	js.Waived = append(js.Waived, Waivers(&check.Result{Submissions: []check.SubmissionResult{s}})...)
+	if s.Integration != nil {
+		js.Fits = s.Integration.Fits
+	}
+	for _, st := range s.Checks {
+		jc := JSONCheck{Rule: st.Check, Status: st.Outcome(), Reason: st.Skipped, Errors: st.Errors, Warnings: st.Warnings, Infos: st.Infos}
+		if !st.Ran() {
+			jc.NotRun = st.NotRun
+		}
+		js.Checks = append(js.Checks, jc)
+	}
+	return js
 }

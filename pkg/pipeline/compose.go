@@ -531,10 +531,9 @@ func (b *Build) bindParam(p v1.ParamSpec, slot Slot, pl *Place, m Mapping) (val 
 	}
 	if typ == v1.ParamTypeString {
 		var found []string
-		for _, ti := range b.Tasks {
-			upstream := pl == nil || pl.Role == Finally || b.dependsOn(pl.Spec.Name, ti.Name)
-			if r := ti.resultOrEmpty(n); r != "" && !ti.Finally && upstream {
-				found = append(found, ref(ti.Name, r))
+		for _, ti := range b.emitting[n] {
+			if pl == nil || pl.Role == Finally || b.dependsOn(pl.Spec.Name, ti.Name) {
+				found = append(found, ref(ti.Name, ti.resultNorm(n)))
 			}
 		}
 		if len(found) == 1 {

@@ -66,6 +66,9 @@ type Build struct {
 	full       bool            // validate compositions whole (ValidateWhole)
 	depsOnce   sync.Once
 	upstream   map[string]map[string]bool // by task: every task it runs after
+	// by normalized result name: the tasks (not in finally) emitting one
+	// of that name, for binding a Task's params to results
+	emitting map[string][]*TaskInfo
 }
 
 // TaskInfo is one pipeline task of a build pipeline.
@@ -199,8 +202,14 @@ func (c *Contract) load(rel string) (*Build, string) {
 		}
 	}
 	b.collectReferences()
+	b.emitting = map[string][]*TaskInfo{}
 	for _, ti := range b.Tasks {
 		ti.indexResults()
+		if !ti.Finally {
+			for n := range ti.byNorm {
+				b.emitting[n] = append(b.emitting[n], ti)
+			}
+		}
 	}
 	for _, p := range f.Pipeline.Spec.Params {
 		b.paramNorm = append(b.paramNorm, Norm(p.Name))

@@ -32,6 +32,7 @@ type Contract struct {
 	Ignored   []string // files looked at and not taken, each with why
 
 	resolved map[string]*TaskInfo // Task files read, by name:version (pipelines share them)
+	specs    specVerdicts         // the composed Tasks' own verdicts (pipelines share them)
 }
 
 // Build is one build pipeline and what it offers.
@@ -62,6 +63,7 @@ type Build struct {
 
 	baseErrors map[string]bool // Tekton's verdict on the pipeline itself
 	parts      *parts          // the pipeline validated task by task
+	specs      *specVerdicts   // its contract's
 	paramNorm  []string        // Norm of each pipeline param's name
 	full       bool            // validate compositions whole (ValidateWhole)
 	depsOnce   sync.Once
@@ -174,7 +176,7 @@ func (c *Contract) load(rel string) (*Build, string) {
 	}
 	// the directory names a build pipeline (core-services/ holds another
 	// "docker-build")
-	b := &Build{Name: path.Base(path.Dir(rel)), File: f, Pipeline: f.Pipeline, Tasks: map[string]*TaskInfo{}, Inputs: map[string]Input{}}
+	b := &Build{Name: path.Base(path.Dir(rel)), File: f, Pipeline: f.Pipeline, Tasks: map[string]*TaskInfo{}, Inputs: map[string]Input{}, specs: &c.specs}
 	for _, list := range []struct {
 		field   string
 		tasks   []v1.PipelineTask

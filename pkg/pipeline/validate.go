@@ -1,11 +1,18 @@
 package pipeline
 
 import (
+	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/tektoncd/pipeline/pkg/apis/config"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"github.com/tektoncd/pipeline/pkg/reconciler/pipeline/dag"
@@ -38,6 +45,9 @@ import (
 //     the context-variable ones of the list's former last task, and
 //     except where the part's premise fails; then the composed Pipeline is
 //     validated whole (decomposable and insertable say when).
+//   - The inserted task embeds the Task's spec, the same in every
+//     pipeline: Tekton's verdict on the spec alone is taken once per Task
+//     (insertedLeaves says what of the steps the rest of the part reads).
 
 // leaf is one of Tekton's errors at one path (hasPath false: none).
 type leaf struct {
@@ -316,7 +326,7 @@ func (b *Build) validateComposed(p *v1.Pipeline, finally bool, k int, replace bo
 			return Validate(p).WrappedErrors()
 		}
 	}
-	ls := leavesOf(Validate(stubbed(p, finally, k)), func(l leaf) bool { return !isGraph(l) })
+	ls := b.insertedLeaves(stubbed(p, finally, k), finally, k)
 	for l := range pa.own {
 		for j, own := range pa.own[l] {
 			if l == li && j == k && replace {
@@ -342,4 +352,78 @@ func (b *Build) validateComposed(p *v1.Pipeline, finally bool, k int, replace bo
 	}
 	ls = append(ls, graphLeaves(p.Spec.Tasks, deps)...)
 	return merged(ls)
+}
+
+// insertedLeaves are the leaves (but the DAG's) of part, the part of the
+// task a composition inserts at list[k]. That task embeds the Task's
+// spec, and Tekton's verdict on the spec alone (TaskSpec.Validate, most of
+// a composition's cost: a regexp compiled per field) is the same in every
+// pipeline: it is taken once per Task, and the part validated with a lean
+// spec. The rest of the part reads of the spec's steps only their
+// $(params.X), against the Task's and the pipeline's params (checked here
+// with the steps themselves), and their result references, which make
+// the graph (built on the whole composed Pipeline); the lean spec keeps
+// everything else (params, results, workspaces).
+func (b *Build) insertedLeaves(part *v1.Pipeline, finally bool, k int) []leaf {
+	ctx := Context()
+	cp := part.DeepCopy()
+	cp.SetDefaults(ctx)
+	list, field := cp.Spec.Tasks, "tasks"
+	if finally {
+		list, field = cp.Spec.Finally, "finally"
+	}
+	et := list[k].TaskSpec
+	if b.specs == nil || !leanable(ctx, et) {
+		return leavesOf(cp.Validate(ctx), func(l leaf) bool { return !isGraph(l) })
+	}
+	// as PipelineTaskList.Validate and Pipeline.Validate wrap them
+	own := b.specs.of(ctx, et).ViaField("taskSpec").ViaFieldIndex(field, k).ViaField("spec")
+	params := append(slices.Clip(et.Params), cp.Spec.Params...)
+	usage := v1.ValidateUsageOfDeclaredParameters(ctx, et.Steps, params).ViaFieldIndex(field, k).ViaField("spec")
+	list[k].TaskSpec = lean(et)
+	spec := "spec." + field + "[" + strconv.Itoa(k) + "].taskSpec"
+	ls := leavesOf(cp.Validate(ctx), func(l leaf) bool {
+		return !isGraph(l) && !(l.hasPath && (l.path == spec || strings.HasPrefix(l.path, spec+".")))
+	})
+	ls = append(ls, leavesOf(own, nil)...)
+	return append(ls, leavesOf(usage, nil)...)
+}
+
+// leanable says whether Tekton's only leaves under an embedded spec are
+// TaskSpec.Validate's: a plain Task's spec (no custom task kind or
+// apiVersion) with steps, where inline specs are allowed.
+func leanable(ctx context.Context, et *v1.EmbeddedTask) bool {
+	return et != nil && len(et.Steps) > 0 && et.APIVersion == "" && et.Kind == "" &&
+		!strings.Contains(config.FromContextOrDefaults(ctx).FeatureFlags.DisableInlineSpec, "pipeline")
+}
+
+// lean is et without steps, sidecars and step template: what the part
+// needs of a spec whose own verdict is known (Tekton validates every field
+// of a step, even an empty one, with regexps compiled per call). Tekton
+// reads a spec's number of steps only for a custom task's kind or
+// apiVersion, which a leanable spec has not.
+func lean(et *v1.EmbeddedTask) *v1.EmbeddedTask {
+	l := *et
+	l.Steps, l.Sidecars, l.StepTemplate, l.Volumes = nil, nil, nil, nil
+	return &l
+}
+
+// specVerdicts are Tekton's verdicts on embedded Task specs
+// (TaskSpec.Validate), by the spec's content: a Task is composed into
+// every pipeline of a contract, its spec the same in each.
+type specVerdicts struct{ m sync.Map } // [sha256.Size]byte -> *apis.FieldError
+
+func (s *specVerdicts) of(ctx context.Context, et *v1.EmbeddedTask) *apis.FieldError {
+	raw, err := json.Marshal(et)
+	if err != nil {
+		return et.TaskSpec.Validate(apis.WithinSpec(ctx))
+	}
+	key := sha256.Sum256(raw)
+	if v, ok := s.m.Load(key); ok {
+		return v.(*apis.FieldError)
+	}
+	// as Pipeline.Validate hands it down
+	e := et.TaskSpec.Validate(apis.WithinSpec(ctx))
+	s.m.Store(key, e)
+	return e
 }

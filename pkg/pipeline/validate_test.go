@@ -138,7 +138,7 @@ func TestTaskByTaskIsWholeOnFixtures(t *testing.T) {
 // checks across tasks, provoked.
 func badTasks(t *testing.T) []*v1.Task {
 	tasks := tasksUnder(t, "testdata/compose", "tasks")
-	if len(tasks) < 9 {
+	if len(tasks) < 10 {
 		t.Fatalf("only %d hand-made Tasks", len(tasks))
 	}
 	return tasks

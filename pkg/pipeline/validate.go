@@ -117,6 +117,9 @@ func stubbed(p *v1.Pipeline, finally bool, k int) *v1.Pipeline {
 	return q
 }
 
+// A stub refers to its Task through a resolver, not by name: Tekton
+// checks a name with a regexp compiled per call, and a resolver (beta, on
+// by default) with nothing.
 func stubs(list []v1.PipelineTask, keep bool, k int) []v1.PipelineTask {
 	out := make([]v1.PipelineTask, len(list))
 	for i := range list {
@@ -124,7 +127,7 @@ func stubs(list []v1.PipelineTask, keep bool, k int) []v1.PipelineTask {
 			out[i] = list[i]
 			continue
 		}
-		out[i] = v1.PipelineTask{Name: list[i].Name, TaskRef: &v1.TaskRef{Name: "stub"}}
+		out[i] = v1.PipelineTask{Name: list[i].Name, TaskRef: &v1.TaskRef{ResolverRef: v1.ResolverRef{Resolver: "stub"}}}
 	}
 	return out
 }

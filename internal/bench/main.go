@@ -3,9 +3,11 @@
 // corpus: the 292 tektoncd/catalog Tasks catlin accepts, with plain rules
 // (no build pipelines, no shellcheck), with shellcheck, as the full gate
 // (shellcheck and the 13 build pipelines of build-definitions), the full
-// gate from a warm --cache, and one Task end to end with the pipelines.
-// It reports CPU time (user+system) and peak RSS, medians over the runs,
-// and taskgate's ratio to catlin run pair by pair.
+// gate from a warm --cache, one Task end to end with the pipelines, and
+// the plain rules and the full gate on ten times the Tasks (nine renamed
+// copies of each). It reports CPU time (user+system) and peak RSS,
+// medians over the runs, taskgate's ratio to catlin run pair by pair,
+// and what ten times the Tasks cost taskgate.
 //
 // `make bench` runs it; CATLIN_SRC=DIR builds catlin from its sources.
 // -timer CMD hands each pair to an external timer instead, called as
@@ -22,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -60,6 +63,7 @@ type config struct {
 	taskgate []string
 	noShell  bool // taskgate runs without shellcheck on PATH
 	catlin   []string
+	of       string // the configuration this one is ten times (its scaling is reported)
 }
 
 func run(corpus, taskgate, catlin string, runs int, timer, only string) error {
@@ -105,6 +109,11 @@ func run(corpus, taskgate, catlin string, runs int, timer, only string) error {
 	if n != 292 {
 		return fmt.Errorf("%d Task versions catlin accepts in the corpus, want 292: is the corpus complete?", n)
 	}
+	// ten times the Tasks: the 292 and nine renamed copies of each
+	catalog10 := filepath.Join(tmp, "catalog10")
+	if err := tenfold(catalog, catalog10); err != nil {
+		return err
+	}
 	bd := filepath.Join(corpus, "build-definitions")
 	one := filepath.Join(tmp, "one")
 	if err := copyDir(filepath.Join(bd, oneTask), filepath.Join(one, oneTask)); err != nil {
@@ -128,7 +137,7 @@ func run(corpus, taskgate, catlin string, runs int, timer, only string) error {
 	}
 	cacheDir := filepath.Join(tmp, "cache")
 
-	var catlinAll, catlinOne []string
+	var catlinAll, catlinAll10, catlinOne []string
 	if catlin != "" {
 		stop, err := serveHubConfig(filepath.Join(corpus, "tektoncd-catalog", "hub-config.yaml"), tmp)
 		if err != nil {
@@ -140,14 +149,21 @@ func run(corpus, taskgate, catlin string, runs int, timer, only string) error {
 			return err
 		}
 		catlinAll = append([]string{catlin, "validate"}, files...)
+		files10, err := yamlFiles(catalog10)
+		if err != nil {
+			return err
+		}
+		catlinAll10 = append([]string{catlin, "validate"}, files10...)
 		catlinOne = []string{catlin, "validate", filepath.Join(one, oneTask, "example-hello-world.yaml")}
 	}
 	configs := []config{
-		{"plain rules, 292 Tasks", []string{tg, "validate", catalog, "--format", "json"}, true, catlinAll},
-		{"with shellcheck, 292 Tasks", []string{tg, "validate", catalog, "--format", "json"}, false, catlinAll},
-		{"full gate (shellcheck, 13 pipelines), 292 Tasks", []string{tg, "validate", catalog, "--format", "json", "--pipelines", bd}, false, catlinAll},
-		{"full gate from a warm --cache, 292 Tasks", []string{tg, "validate", catalog, "--format", "json", "--pipelines", bd, "--cache", cacheDir}, false, catlinAll},
-		{"one Task end to end, 13 pipelines", []string{tg, "validate", one, "--format", "json", "--pipelines", bd}, false, catlinOne},
+		{"plain rules, 292 Tasks", []string{tg, "validate", catalog, "--format", "json"}, true, catlinAll, ""},
+		{"with shellcheck, 292 Tasks", []string{tg, "validate", catalog, "--format", "json"}, false, catlinAll, ""},
+		{"full gate (shellcheck, 13 pipelines), 292 Tasks", []string{tg, "validate", catalog, "--format", "json", "--pipelines", bd}, false, catlinAll, ""},
+		{"full gate from a warm --cache, 292 Tasks", []string{tg, "validate", catalog, "--format", "json", "--pipelines", bd, "--cache", cacheDir}, false, catlinAll, ""},
+		{"one Task end to end, 13 pipelines", []string{tg, "validate", one, "--format", "json", "--pipelines", bd}, false, catlinOne, ""},
+		{"plain rules, 2920 Tasks (10x)", []string{tg, "validate", catalog10, "--format", "json"}, true, catlinAll10, "plain rules, 292 Tasks"},
+		{"full gate (shellcheck, 13 pipelines), 2920 Tasks (10x)", []string{tg, "validate", catalog10, "--format", "json", "--pipelines", bd}, false, catlinAll10, "full gate (shellcheck, 13 pipelines), 292 Tasks"},
 	}
 	// without shellcheck, a configuration that counts it would quietly
 	// measure the plain rules
@@ -162,6 +178,7 @@ func run(corpus, taskgate, catlin string, runs int, timer, only string) error {
 	if catlin == "" {
 		fmt.Println("catlin: not given (CATLIN_SRC=DIR or catlin on PATH): taskgate alone")
 	}
+	measured := map[string]sample{} // taskgate's medians, by configuration
 	for _, c := range configs {
 		if !picked(c.name, only) {
 			continue
@@ -176,8 +193,13 @@ func run(corpus, taskgate, catlin string, runs int, timer, only string) error {
 			}
 			continue
 		}
-		if err := measure(c, env, tmp, runs); err != nil {
+		got, err := measure(c, env, tmp, runs)
+		if err != nil {
 			return err
+		}
+		measured[c.name] = got
+		if base, ok := measured[c.of]; ok {
+			fmt.Printf("  10x the Tasks: taskgate cpu %.2fx, peak RSS %.2fx of the 292's\n", got.cpu/base.cpu, got.rss/base.rss)
 		}
 	}
 	return nil
@@ -218,14 +240,15 @@ func once(argv, env []string, dir string) (sample, error) {
 	return sample{cpu: cpu.Seconds(), rss: float64(ru.Maxrss) / 1024}, nil
 }
 
-// measure runs taskgate and catlin in turn, a warm-up first.
-func measure(c config, env []string, dir string, runs int) error {
+// measure runs taskgate and catlin in turn, a warm-up first, and returns
+// taskgate's medians.
+func measure(c config, env []string, dir string, runs int) (sample, error) {
 	var a, b []sample
 	var ratio, rssRatio []float64
 	for i := 0; i <= runs; i++ {
 		sa, err := once(c.taskgate, env, dir)
 		if err != nil {
-			return err
+			return sample{}, err
 		}
 		if c.catlin == nil {
 			if i > 0 {
@@ -235,7 +258,7 @@ func measure(c config, env []string, dir string, runs int) error {
 		}
 		sb, err := once(c.catlin, os.Environ(), dir)
 		if err != nil {
-			return err
+			return sample{}, err
 		}
 		if i > 0 {
 			a, b = append(a, sa), append(b, sb)
@@ -251,7 +274,7 @@ func measure(c config, env []string, dir string, runs int) error {
 		fmt.Printf("  taskgate/catlin  cpu %.2fx  peak RSS %.2fx  (medians of the pairs' ratios; cpu %.2f–%.2fx)\n",
 			median(ratio), median(rssRatio), minOf(ratio), maxOf(ratio))
 	}
-	return nil
+	return sample{cpu: median(cpu(a)), rss: median(rss(a))}, nil
 }
 
 // external hands a pair to an external timer.
@@ -342,6 +365,47 @@ func copyTasks(src, dst string) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// tenfold writes src's Tasks and nine copies of each under another name
+// (task/<name>-x<k>/<version>/<name>-x<k>.yaml, metadata.name renamed):
+// ten times the submissions, each distinct.
+func tenfold(src, dst string) error {
+	if err := copyDir(src, dst); err != nil {
+		return err
+	}
+	versions, err := filepath.Glob(filepath.Join(src, "task", "*", "*"))
+	if err != nil {
+		return err
+	}
+	for _, v := range versions {
+		name := filepath.Base(filepath.Dir(v))
+		manifest, err := os.ReadFile(filepath.Join(v, name+".yaml"))
+		if err != nil {
+			return err
+		}
+		named := regexp.MustCompile(`(?m)^(\s+name:\s*)["']?` + regexp.QuoteMeta(name) + `["']?\s*$`)
+		for k := 1; k < 10; k++ {
+			copyName := fmt.Sprintf("%s-x%d", name, k)
+			dir := filepath.Join(dst, "task", copyName, filepath.Base(v))
+			if err := copyDir(v, dir); err != nil {
+				return err
+			}
+			first := true
+			renamed := named.ReplaceAllStringFunc(string(manifest), func(m string) string {
+				if !first {
+					return m
+				}
+				first = false
+				return named.ReplaceAllString(m, "${1}"+copyName)
+			})
+			os.Remove(filepath.Join(dir, name+".yaml"))
+			if err := os.WriteFile(filepath.Join(dir, copyName+".yaml"), []byte(renamed), 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func copyDir(src, dst string) error {

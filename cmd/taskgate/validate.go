@@ -54,6 +54,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "taskgate validate: %v\n", err)
 		return exitUsage
 	}
+	tuneGC(len(plan.Submissions))
 	res := plan.Run()
 	opts := report.Options{Verbose: *verbose, DocBase: base}
 	if err := writeReport(*output, stdout, *format, res, opts); err != nil {

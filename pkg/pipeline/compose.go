@@ -235,8 +235,13 @@ func (b *Build) Fit(t *v1.Task, slot Slot, m Mapping) *Fit {
 
 func (f *Fit) validate(p *v1.Pipeline) {
 	f.Composed = p
-	for _, e := range f.Build.validateComposed(p, f.InFinally, f.Index, f.Replace) {
-		if !f.Build.baseErrors[e.Error()] {
+	errs := f.Build.validateComposed(p, f.InFinally, f.Index, f.Replace)
+	if len(errs) == 0 {
+		return // nothing to tell from the pipeline's own errors
+	}
+	base := f.Build.base()
+	for _, e := range errs {
+		if !base[e.Error()] {
 			f.Errors = append(f.Errors, e)
 		}
 	}

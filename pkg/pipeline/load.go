@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tektoncd/pipeline/pkg/apis/config"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -61,8 +62,10 @@ type Build struct {
 	// pipeline order (tasks, then finally): the places a Task can take.
 	Places []*Place
 
+	settle     sync.Once       // baseErrors and parts, when first needed (base)
 	baseErrors map[string]bool // Tekton's verdict on the pipeline itself
 	parts      *parts          // the pipeline validated task by task
+	composed   atomic.Int32    // compositions validated
 	specs      *specVerdicts   // its contract's
 	paramNorm  []string        // Norm of each pipeline param's name
 	full       bool            // validate compositions whole (ValidateWhole)
@@ -220,10 +223,6 @@ func (c *Contract) load(rel string) (*Build, string) {
 	b.findChecks()
 	b.findSourceWorkspace()
 	b.findPlaces()
-	b.baseErrors = map[string]bool{}
-	for _, e := range b.decompose() {
-		b.baseErrors[e] = true
-	}
 	return b, ""
 }
 
@@ -233,11 +232,27 @@ func (c *Contract) load(rel string) (*Build, string) {
 func (c *Contract) ValidateWhole() {
 	for _, b := range c.Pipelines {
 		b.full = true
+	}
+}
+
+// base is Tekton's verdict on the pipeline itself (by error text),
+// taken task by task (or whole, ValidateWhole) when a composition first
+// needs it: a composition with errors, or the second one (see
+// validateComposed). A pipeline no Task is composed into costs nothing.
+func (b *Build) base() map[string]bool {
+	b.settle.Do(func() {
+		var errs []string
+		if b.full {
+			errs = errorList(Validate(b.Pipeline))
+		} else {
+			errs = b.decompose()
+		}
 		b.baseErrors = map[string]bool{}
-		for _, e := range errorList(Validate(b.Pipeline)) {
+		for _, e := range errs {
 			b.baseErrors[e] = true
 		}
-	}
+	})
+	return b.baseErrors
 }
 
 // resolve finds the Task a taskRef {name, version} names in the repository:

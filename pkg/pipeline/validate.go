@@ -307,9 +307,18 @@ func graphLeaves(tasks []v1.PipelineTask, deps map[string][]string) []leaf {
 
 // validateComposed returns Tekton's errors on p, b's pipeline with
 // list[k] (spec.finally when finally) added or, replace, replaced.
+//
+// The first composition into a pipeline is validated whole: parts cost
+// about one and a half whole validations, and pay only from the second
+// composition on (a run of one Task composes it into each pipeline about
+// once).
 func (b *Build) validateComposed(p *v1.Pipeline, finally bool, k int, replace bool) []*apis.FieldError {
+	if b.full || b.composed.Add(1) == 1 {
+		return Validate(p).WrappedErrors()
+	}
+	b.base()
 	pa := b.parts
-	if pa == nil || pa.whole != "" || b.full {
+	if pa == nil || pa.whole != "" {
 		return Validate(p).WrappedErrors()
 	}
 	li := 0

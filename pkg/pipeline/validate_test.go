@@ -45,8 +45,8 @@ func sameVerdicts(t *testing.T, dir string, tasks []*v1.Task, everyPlace bool) {
 	whole.ValidateWhole()
 	for i, b := range fast.Pipelines {
 		w := whole.Pipelines[i]
-		if !mapsEqual(b.baseErrors, w.baseErrors) {
-			t.Errorf("%s: the pipeline's own errors differ:\ntask by task %v\nwhole        %v", b.Name, keys(b.baseErrors), keys(w.baseErrors))
+		if !mapsEqual(b.base(), w.base()) {
+			t.Errorf("%s: the pipeline's own errors differ:\ntask by task %v\nwhole        %v", b.Name, keys(b.base()), keys(w.base()))
 		}
 		if b.parts.whole != "" {
 			t.Logf("%s: validated whole: %s", b.Name, b.parts.whole)
@@ -160,6 +160,7 @@ func TestLargePipelineIsValidatedWhole(t *testing.T) {
 	if err != nil || len(c.Pipelines) != 1 {
 		t.Fatalf("big-build did not load: %v %v", err, c.Ignored)
 	}
+	c.Pipelines[0].base()
 	if why := c.Pipelines[0].parts.whole; !strings.Contains(why, "tasks") {
 		t.Errorf("a %d-task pipeline is validated task by task (%q)", maxParts+1, why)
 	}

@@ -294,7 +294,7 @@ func (c *Contract) resolve(ti *TaskInfo) {
 		if _, err := os.Stat(filepath.Join(c.Root, filepath.FromSlash(rel))); err != nil {
 			continue
 		}
-		f := manifest.Load(c.Root, rel, manifest.DefaultLimits)
+		f := manifest.LoadOwn(c.Root, rel, manifest.DefaultLimits)
 		if f.Task == nil {
 			continue
 		}

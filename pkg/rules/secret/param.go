@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 	"taskgate.dev/taskgate/pkg/catalog"
@@ -157,7 +158,7 @@ func isCredential(name, desc, def string) bool {
 		return false
 	}
 	words := splitName(name)
-	if len(words) == 0 || referenceText.MatchString(desc) {
+	if len(words) == 0 {
 		return false
 	}
 	last, prev := words[len(words)-1], ""
@@ -172,12 +173,40 @@ func isCredential(name, desc, def string) bool {
 	case (last == "secret" || last == "secrets") && prev != "" && !secretValues[prev]:
 		return false // pull-secret, ENTITLEMENT_SECRET: a Secret's name
 	}
+	byName := false
 	for i, w := range words {
 		if credentialWords[w] || (i > 0 && credentialPairs[words[i-1]+" "+w]) {
+			byName = true
+			break
+		}
+	}
+	// the regexps last: they take ~20 µs on a description of prose
+	if !byName && !(mayHold(desc, credentialTextWords) && credentialText.MatchString(secretMention.ReplaceAllString(desc, ""))) {
+		return false
+	}
+	return !referenceText.MatchString(desc)
+}
+
+// credentialTextWords are the words one of which every match of
+// credentialText holds.
+var credentialTextWords = []string{"pass", "api", "token", "credential", "key"}
+
+// mayHold says whether text may match a case-insensitive regexp every
+// match of which holds one of words (lower case): false only when ASCII
+// text holds none of them (Unicode case folding is left to the regexp).
+func mayHold(text string, words []string) bool {
+	for i := 0; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
 			return true
 		}
 	}
-	return credentialText.MatchString(secretMention.ReplaceAllString(desc, ""))
+	lower := strings.ToLower(text)
+	for _, w := range words {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func lastWord(name string) string {

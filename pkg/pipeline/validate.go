@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -389,9 +390,9 @@ func (b *Build) insertedLeaves(part *v1.Pipeline, finally bool, k int) []leaf {
 		return leavesOf(cp.Validate(ctx), func(l leaf) bool { return !isGraph(l) })
 	}
 	// as PipelineTaskList.Validate and Pipeline.Validate wrap them
-	own := b.specs.of(ctx, et).ViaField("taskSpec").ViaFieldIndex(field, k).ViaField("spec")
-	params := append(slices.Clip(et.Params), cp.Spec.Params...)
-	usage := v1.ValidateUsageOfDeclaredParameters(ctx, et.Steps, params).ViaFieldIndex(field, k).ViaField("spec")
+	ownErrs, usageErrs := b.specs.of(ctx, et, cp.Spec.Params)
+	own := ownErrs.ViaField("taskSpec").ViaFieldIndex(field, k).ViaField("spec")
+	usage := usageErrs.ViaFieldIndex(field, k).ViaField("spec")
 	list[k].TaskSpec = lean(et)
 	spec := "spec." + field + "[" + strconv.Itoa(k) + "].taskSpec"
 	ls := leavesOf(cp.Validate(ctx), func(l leaf) bool {
@@ -420,22 +421,49 @@ func lean(et *v1.EmbeddedTask) *v1.EmbeddedTask {
 	return &l
 }
 
-// specVerdicts are Tekton's verdicts on embedded Task specs
-// (TaskSpec.Validate), by the spec's content: a Task is composed into
-// every pipeline of a contract, its spec the same in each.
-type specVerdicts struct{ m sync.Map } // [sha256.Size]byte -> *apis.FieldError
+// specVerdicts are Tekton's verdicts on embedded Task specs, by the
+// spec's content: a Task is composed into every pipeline of a contract,
+// its spec the same in each. own is TaskSpec.Validate's; usage is
+// ValidateUsageOfDeclaredParameters' on the steps with the Task's and the
+// pipeline's params, of which only those the spec's text names (and the
+// object params, checked for properties) can tell: with them, it is the
+// same in most pipelines.
+type specVerdicts struct{ own, usage sync.Map } // [sha256.Size]byte -> *apis.FieldError
 
-func (s *specVerdicts) of(ctx context.Context, et *v1.EmbeddedTask) *apis.FieldError {
+func (s *specVerdicts) of(ctx context.Context, et *v1.EmbeddedTask, pipelineParams v1.ParamSpecs) (own, usage *apis.FieldError) {
 	raw, err := json.Marshal(et)
 	if err != nil {
-		return et.TaskSpec.Validate(apis.WithinSpec(ctx))
+		return et.TaskSpec.Validate(apis.WithinSpec(ctx)), v1.ValidateUsageOfDeclaredParameters(ctx, et.Steps, append(slices.Clip(et.Params), pipelineParams...))
 	}
 	key := sha256.Sum256(raw)
-	if v, ok := s.m.Load(key); ok {
-		return v.(*apis.FieldError)
+	if v, ok := s.own.Load(key); ok {
+		own = v.(*apis.FieldError)
+	} else {
+		// as Pipeline.Validate hands it down
+		own = et.TaskSpec.Validate(apis.WithinSpec(ctx))
+		s.own.Store(key, own)
 	}
-	// as Pipeline.Validate hands it down
-	e := et.TaskSpec.Validate(apis.WithinSpec(ctx))
-	s.m.Store(key, e)
-	return e
+	var named v1.ParamSpecs
+	for _, p := range pipelineParams {
+		if p.Type == v1.ParamTypeObject || !plainName.MatchString(p.Name) || bytes.Contains(raw, []byte(p.Name)) {
+			named = append(named, p)
+		}
+	}
+	h := sha256.New()
+	h.Write(key[:])
+	if err := json.NewEncoder(h).Encode(named); err != nil {
+		return own, v1.ValidateUsageOfDeclaredParameters(ctx, et.Steps, append(slices.Clip(et.Params), pipelineParams...))
+	}
+	var ukey [sha256.Size]byte
+	h.Sum(ukey[:0])
+	if v, ok := s.usage.Load(ukey); ok {
+		return own, v.(*apis.FieldError)
+	}
+	usage = v1.ValidateUsageOfDeclaredParameters(ctx, et.Steps, append(slices.Clip(et.Params), named...))
+	s.usage.Store(ukey, usage)
+	return own, usage
 }
+
+// plainName is a param name JSON writes as it is: one the spec's JSON
+// holds wherever a step refers to it.
+var plainName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)

@@ -58,7 +58,8 @@ fuzz:
 # bench: taskgate as a whole process on the corpus (../shared/corpus):
 # the 292 tektoncd/catalog Tasks catlin accepts with plain rules, with
 # shellcheck, as the full gate (13 build pipelines), from a warm --cache,
-# and one Task end to end; CPU time and peak RSS, side by side with catlin
+# one Task end to end, and the plain rules and the full gate on ten times
+# the Tasks; CPU time and peak RSS, side by side with catlin
 # (as ratios) when CATLIN_SRC=DIR (its sources, built here) or a `catlin`
 # on PATH is there. BENCH=CMD hands each pair to an external timer
 # (CMD --vs 'B' -- A); BENCHFLAGS=-only TEXT,... picks configurations.

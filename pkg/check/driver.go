@@ -212,11 +212,11 @@ func (c *clock) runWithin(i int, run func() ([]Finding, notRunBy), chk *Check) (
 	if deadline.IsZero() {
 		return run()
 	}
-	why := fmt.Sprintf("this submission's share (%s) of the gate's time budget", c.share)
-	if byRun {
-		why = fmt.Sprintf("the run's time budget (%s, shared by every submission)", c.total)
-	}
 	late := func(what string) ([]Finding, notRunBy) {
+		why := fmt.Sprintf("this submission's share (%s) of the gate's time budget", c.share)
+		if byRun {
+			why = fmt.Sprintf("the run's time budget (%s, shared by every submission)", c.total)
+		}
 		return []Finding{Finding{Rule: chk.ID, Message: fmt.Sprintf("%s %s %s: the submission is not checked for %s", chk.ID, what, why, chk.Doc),
 			Help: "the gate judges a submission in bounded time whatever it holds: make the Task smaller or simpler (fewer, shorter scripts); if an ordinary Task hits this, report it to the taskgate maintainers"}.Unchecked()}, notRunBy{}
 	}

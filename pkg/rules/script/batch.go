@@ -92,6 +92,7 @@ type job struct{ dialect, text string }
 type result struct {
 	job
 	started  bool
+	awaited  bool // a check waits for it
 	alone    bool // its batch failed: it is checked on its own
 	done     chan struct{}
 	comments []comment
@@ -118,6 +119,7 @@ func (b *batcher) check(scripts []*Script) []*result {
 	out := make([]*result, len(scripts))
 	for i, sc := range scripts {
 		out[i] = b.want(sc)
+		out[i].awaited = true
 	}
 	b.dispatch(out)
 	b.mu.Unlock()
@@ -128,14 +130,14 @@ func (b *batcher) check(scripts []*Script) []*result {
 }
 
 // dispatch starts batches while a slot is free (b.mu held), first the
-// one holding the scripts a check waits for. While a batch runs, another
-// starts only once the queue holds a whole one: the scripts announced
-// meanwhile wait for the running batch's end and go together, instead of
-// each check starting a shellcheck for its own few.
+// one holding the scripts a check waits for. A batch starts only when the
+// queue holds a whole one, or when nothing runs and a check waits for a
+// script: the scripts announced meanwhile go together, instead of each
+// check (or each batch's end) starting a shellcheck for a few.
 func (b *batcher) dispatch(first []*result) {
 	for b.running < b.slots {
-		if b.running > 0 && !b.full() {
-			return // the running batch's end starts what waits, with what comes meanwhile
+		if (b.running > 0 || !b.awaited()) && !b.full() {
+			return // a batch's end, or a check asking, starts what waits
 		}
 		batch := b.take(first)
 		if len(batch) == 0 {
@@ -145,6 +147,17 @@ func (b *batcher) dispatch(first []*result) {
 		b.running++
 		go b.run(batch)
 	}
+}
+
+// awaited says whether a check waits for a script not started (b.mu
+// held).
+func (b *batcher) awaited() bool {
+	for _, r := range b.queue {
+		if !r.started && r.awaited {
+			return true
+		}
+	}
+	return false
 }
 
 // full says whether the queue holds a whole batch of one dialect (b.mu

@@ -83,26 +83,26 @@ func contains(list []string, s string) bool {
 // writeReport writes the report to FILE, or to stdout when FILE is "",
 // as it is rendered: a catalog's report is not held whole in memory.
 func writeReport(file string, stdout io.Writer, format string, res *check.Result, opts report.Options) error {
-	w := stdout
-	if file != "" {
-		f, err := os.Create(file)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	if file == "" {
+		return render(stdout, format, res, opts)
 	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := render(f, format, res, opts); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func render(w io.Writer, format string, res *check.Result, opts report.Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if err := report.WriteWith(bw, format, res, opts); err != nil {
 		return err
 	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if f, ok := w.(*os.File); ok && file != "" {
-		return f.Close()
-	}
-	return nil
+	return bw.Flush()
 }
 
 // first is the one positional PATH, or "" (the current directory).

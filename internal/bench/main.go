@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -384,23 +385,21 @@ func tenfold(src, dst string) error {
 		if err != nil {
 			return err
 		}
-		named := regexp.MustCompile(`(?m)^(\s+name:\s*)["']?` + regexp.QuoteMeta(name) + `["']?\s*$`)
+		// the first `name: <name>` line: metadata's
+		named := regexp.MustCompile(`(?m)^([ \t]+name:[ \t]*)["']?` + regexp.QuoteMeta(name) + `["']?[ \t]*$`)
+		loc := named.FindSubmatchIndex(manifest)
 		for k := 1; k < 10; k++ {
 			copyName := fmt.Sprintf("%s-x%d", name, k)
 			dir := filepath.Join(dst, "task", copyName, filepath.Base(v))
 			if err := copyDir(v, dir); err != nil {
 				return err
 			}
-			first := true
-			renamed := named.ReplaceAllStringFunc(string(manifest), func(m string) string {
-				if !first {
-					return m
-				}
-				first = false
-				return named.ReplaceAllString(m, "${1}"+copyName)
-			})
+			renamed := manifest
+			if loc != nil {
+				renamed = slices.Concat(manifest[:loc[3]], []byte(copyName), manifest[loc[1]:])
+			}
 			os.Remove(filepath.Join(dir, name+".yaml"))
-			if err := os.WriteFile(filepath.Join(dir, copyName+".yaml"), []byte(renamed), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, copyName+".yaml"), renamed, 0o644); err != nil {
 				return err
 			}
 		}

@@ -431,9 +431,12 @@ func lean(et *v1.EmbeddedTask) *v1.EmbeddedTask {
 type specVerdicts struct{ own, usage sync.Map } // [sha256.Size]byte -> *apis.FieldError
 
 func (s *specVerdicts) of(ctx context.Context, et *v1.EmbeddedTask, pipelineParams v1.ParamSpecs) (own, usage *apis.FieldError) {
+	usageWith := func(ps v1.ParamSpecs) *apis.FieldError {
+		return v1.ValidateUsageOfDeclaredParameters(ctx, et.Steps, append(slices.Clip(et.Params), ps...))
+	}
 	raw, err := json.Marshal(et)
 	if err != nil {
-		return et.TaskSpec.Validate(apis.WithinSpec(ctx)), v1.ValidateUsageOfDeclaredParameters(ctx, et.Steps, append(slices.Clip(et.Params), pipelineParams...))
+		return et.TaskSpec.Validate(apis.WithinSpec(ctx)), usageWith(pipelineParams)
 	}
 	key := sha256.Sum256(raw)
 	if v, ok := s.own.Load(key); ok {
@@ -452,14 +455,14 @@ func (s *specVerdicts) of(ctx context.Context, et *v1.EmbeddedTask, pipelinePara
 	h := sha256.New()
 	h.Write(key[:])
 	if err := json.NewEncoder(h).Encode(named); err != nil {
-		return own, v1.ValidateUsageOfDeclaredParameters(ctx, et.Steps, append(slices.Clip(et.Params), pipelineParams...))
+		return own, usageWith(pipelineParams)
 	}
 	var ukey [sha256.Size]byte
 	h.Sum(ukey[:0])
 	if v, ok := s.usage.Load(ukey); ok {
 		return own, v.(*apis.FieldError)
 	}
-	usage = v1.ValidateUsageOfDeclaredParameters(ctx, et.Steps, append(slices.Clip(et.Params), named...))
+	usage = usageWith(named)
 	s.usage.Store(ukey, usage)
 	return own, usage
 }

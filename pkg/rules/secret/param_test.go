@@ -118,3 +118,27 @@ func TestLicenseScanPR(t *testing.T) {
 		t.Errorf("license-scan: secret/leaked: %v", fs)
 	}
 }
+
+// The word test before credentialText lets through every text the regexp
+// matches: each of its alternatives, in any case, in prose; only ASCII
+// text without any of the words is kept from the regexp.
+func TestMayHoldLetsCredentialTextThrough(t *testing.T) {
+	for _, phrase := range []string{"password", "passphrase", "api key", "api_key", "api-key", "apikey",
+		"access token", "bearer token", "auth token", "authentication token", "oauth token", "api token",
+		"credential", "credentials", "private key", "license key", "secret key"} {
+		for _, text := range []string{phrase, strings.ToUpper(phrase), "The " + strings.ToUpper(phrase[:1]) + phrase[1:] + " to log in with."} {
+			if !credentialText.MatchString(text) {
+				t.Fatalf("%q: credentialText does not match it: the list is stale", text)
+			}
+			if !mayHold(text, credentialTextWords) {
+				t.Errorf("%q: credentialText matches it, the word test keeps it out", text)
+			}
+		}
+	}
+	if mayHold("The URL of the registry to push to.", credentialTextWords) {
+		t.Error("a description without any of the words goes to the regexp")
+	}
+	if !mayHold("the paſſword", credentialTextWords) {
+		t.Error("non-ASCII text is kept from the regexp (which folds ſ to s)")
+	}
+}

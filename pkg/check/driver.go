@@ -34,11 +34,14 @@ type Status struct {
 
 // SubmissionResult is everything the gate says about one submission.
 type SubmissionResult struct {
-	ID       string // partners/<task>/<version>
-	Name     string
-	Version  string
-	File     string // the manifest, or the expected path when missing
-	Checks   []Status
+	ID      string // partners/<task>/<version>
+	Name    string
+	Version string
+	File    string // the manifest, or the expected path when missing
+	// Checks is every check's status, in the run's order. A run shares
+	// equal statuses between submissions (a catalog's thousands of
+	// submissions hold a few hundred distinct ones): never mutate one.
+	Checks   []*Status
 	Findings []Finding
 	// Integration says which build pipelines the submission fits (nil
 	// when the integration rules did not run).
@@ -367,6 +370,24 @@ type run struct {
 	shared *store // per-run inputs
 	res    *Result
 	memo   *memoRun // nil: no memo
+
+	mu       sync.Mutex
+	statuses map[Status]*Status // every distinct status finished so far
+}
+
+// status is the run's one copy of st.
+func (r *run) status(st Status) *Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p, ok := r.statuses[st]; ok {
+		return p
+	}
+	if r.statuses == nil {
+		r.statuses = map[Status]*Status{}
+	}
+	p := &st
+	r.statuses[st] = p
+	return p
 }
 
 // job is one check on one submission.
@@ -447,7 +468,7 @@ func (r *run) do(jb job) {
 // finish builds a submission's result and lets go of its files and inputs.
 func (r *run) finish(u *unit) {
 	s := u.s
-	sr := SubmissionResult{ID: s.ID(), Name: s.Name, Version: s.Version, File: s.TaskPath, Checks: make([]Status, 0, len(r.checks))}
+	sr := SubmissionResult{ID: s.ID(), Name: s.Name, Version: s.Version, File: s.TaskPath, Checks: make([]*Status, 0, len(r.checks))}
 	if s.Manifest != nil {
 		sr.File = s.Manifest.Path
 	}
@@ -472,7 +493,7 @@ func (r *run) finish(u *unit) {
 			}
 			sr.Findings = append(sr.Findings, f)
 		}
-		sr.Checks = append(sr.Checks, st)
+		sr.Checks = append(sr.Checks, r.status(st))
 	}
 	Sort(sr.Findings)
 	u.inputs.report(&sr)

@@ -379,3 +379,25 @@ func TestCrashOrFailedInputIsUnfinished(t *testing.T) {
 		t.Errorf("want 2 errors whatever the severity: %v", res.Findings())
 	}
 }
+
+// A finished submission holds its statuses as pointers to the run's one
+// copy of each distinct status: a catalog's verdicts stay small.
+func TestEqualStatusesAreShared(t *testing.T) {
+	var subs []*catalog.Submission
+	for _, n := range []string{"a", "b", "c"} {
+		subs = append(subs, submission(t, n, task("    x: y\n")))
+	}
+	subs = append(subs, submission(t, "d", task("    "+SkipAnnotation+": \"test/name # reviewed by hand\"\n")))
+	res := Run(subs, []*Check{perStep, errorsOnName}, nil)
+	a, d := res.Submissions[0], res.Submissions[3]
+	for i := range res.Submissions {
+		for j, st := range res.Submissions[i].Checks {
+			if st != a.Checks[j] && *st == *a.Checks[j] {
+				t.Errorf("submission %d, check %s: an equal status is not shared", i, st.Check)
+			}
+		}
+	}
+	if d.Checks[0] != a.Checks[0] || d.Checks[1] == a.Checks[1] || d.Checks[1].Skipped == "" || a.Checks[1].Errors != 1 {
+		t.Errorf("statuses: %+v %+v, want the skipped check's own and the other shared", *d.Checks[1], *a.Checks[1])
+	}
+}

@@ -81,7 +81,7 @@ func TestClusterRules(t *testing.T) {
 	statuses := func(res *check.Result) map[string]check.Status {
 		out := map[string]check.Status{}
 		for _, st := range res.Submissions[0].Checks {
-			out[st.Check] = st
+			out[st.Check] = *st
 		}
 		return out
 	}
@@ -163,8 +163,17 @@ func TestRunStreamsListedSubmissions(t *testing.T) {
 		t.Errorf("streamed findings differ from loaded ones:\n%s\nwant\n%s", got, exp)
 	}
 	for i := range want.Submissions {
-		if g, w := streamed.Submissions[i], want.Submissions[i]; g.ID != w.ID || g.File != w.File || fmt.Sprint(g.Checks) != fmt.Sprint(w.Checks) {
-			t.Errorf("submission %d: %s %s %v, want %s %s %v", i, g.ID, g.File, g.Checks, w.ID, w.File, w.Checks)
+		if g, w := streamed.Submissions[i], want.Submissions[i]; g.ID != w.ID || g.File != w.File || statuses(g) != statuses(w) {
+			t.Errorf("submission %d: %s %s %s, want %s %s %s", i, g.ID, g.File, statuses(g), w.ID, w.File, statuses(w))
 		}
 	}
+}
+
+// statuses prints a submission's statuses (not the pointers to them).
+func statuses(s check.SubmissionResult) string {
+	var b strings.Builder
+	for _, st := range s.Checks {
+		fmt.Fprintf(&b, "%+v ", *st)
+	}
+	return b.String()
 }

@@ -40,7 +40,7 @@ func TestTextEscapesWhatTheRepositoryWrites(t *testing.T) {
 
 func TestWaiversAreListed(t *testing.T) {
 	w := &config.Waiver{Task: "hello", Versions: []string{"0.1"}, Rule: "privilege/privileged", Reason: "buildah\nneeds it", Expires: "2999-01-01", Line: 3}
-	res := &check.Result{Submissions: []check.SubmissionResult{{ID: "partners/hello/0.1", Checks: []check.Status{
+	res := &check.Result{Submissions: []check.SubmissionResult{{ID: "partners/hello/0.1", Checks: []*check.Status{
 		{Check: "privilege/privileged", Skipped: "waived", NotRun: check.Waived, Waiver: w}, {Check: "image/registry"},
 	}}}}
 	var text, log, js, gh, md, sarif, junit bytes.Buffer

@@ -31,7 +31,7 @@ func prReport(t *testing.T, res *check.Result) report.PRReport {
 
 // manyFindings is a failing result with n errors and n warnings.
 func manyFindings(n int) *check.Result {
-	sub := check.SubmissionResult{ID: "partners/big/0.1", File: "partners/big/0.1/big.yaml", Checks: []check.Status{{Check: "image/unpinned", Errors: n, Warnings: n}}}
+	sub := check.SubmissionResult{ID: "partners/big/0.1", File: "partners/big/0.1/big.yaml", Checks: []*check.Status{{Check: "image/unpinned", Errors: n, Warnings: n}}}
 	for i := range n {
 		for _, sev := range []check.Severity{check.Error, check.Warning} {
 			sub.Findings = append(sub.Findings, check.Finding{Rule: "image/unpinned", Severity: sev, File: sub.File, Line: i + 1, Column: 7,
@@ -118,7 +118,7 @@ func TestPostPRPassed(t *testing.T) {
 	}
 	// A pass with a check that did not run says so in the check run's title.
 	notRun := manyFindings(0)
-	notRun.Submissions[0].Checks = append(notRun.Submissions[0].Checks, check.Status{Check: "script/shellcheck", NotRun: check.Unavailable, Skipped: "shellcheck is not installed"})
+	notRun.Submissions[0].Checks = append(notRun.Submissions[0].Checks, &check.Status{Check: "script/shellcheck", NotRun: check.Unavailable, Skipped: "shellcheck is not installed"})
 	if _, err := report.PostPR(context.Background(), gh, pr(), prReport(t, notRun), nil); err != nil || f.Runs[len(f.Runs)-1].Title != "0 errors, 0 warnings, 1 check not run" {
 		t.Errorf("a pass with a check not run: %v, %+v", err, f.Runs[len(f.Runs)-1])
 	}

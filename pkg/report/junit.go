@@ -67,7 +67,7 @@ func JUnit(w io.Writer, res *check.Result, _ Options) error {
 			byRule[f.Rule] = append(byRule[f.Rule], f)
 		}
 		for _, st := range s.Checks {
-			suite.Cases = append(suite.Cases, junitTestcase(st, s.File, byRule[st.Check]))
+			suite.Cases = append(suite.Cases, junitTestcase(*st, s.File, byRule[st.Check]))
 			delete(byRule, st.Check)
 		}
 		// Findings of a rule without a status still show (never drop one).

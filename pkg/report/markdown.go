@@ -75,7 +75,7 @@ func Markdown(w io.Writer, res *check.Result, o Options) error {
 				passed = append(passed, ruleRef(st.Check))
 				continue
 			}
-			rows = append(rows, st)
+			rows = append(rows, *st)
 		}
 		sort.SliceStable(rows, func(i, j int) bool { return statusRank(rows[i]) < statusRank(rows[j]) })
 		if len(rows) > 0 {

@@ -248,12 +248,12 @@ func bySeverity(fs []check.Finding) []check.Finding {
 var severityIcons = map[check.Severity]string{check.Error: "❌", check.Warning: "⚠️", check.Info: "ℹ️"}
 
 func TestMarkdownCapsLongReports(t *testing.T) {
-	sub := check.SubmissionResult{ID: "partners/big/0.1", File: "partners/big/0.1/big.yaml", Checks: []check.Status{{Check: "image/unpinned", Errors: 3000}}}
+	sub := check.SubmissionResult{ID: "partners/big/0.1", File: "partners/big/0.1/big.yaml", Checks: []*check.Status{{Check: "image/unpinned", Errors: 3000}}}
 	for i := range 3000 {
 		sub.Findings = append(sub.Findings, check.Finding{Rule: "image/unpinned", Severity: check.Error, File: sub.File, Line: i + 1, Column: 3,
 			Message: "image " + strings.Repeat("x", 60) + " is not pinned", Help: "pin it by digest"})
 	}
-	late := check.SubmissionResult{ID: "partners/late/0.1", File: "partners/late/0.1/late.yaml", Checks: []check.Status{{Check: "image/unpinned"}}}
+	late := check.SubmissionResult{ID: "partners/late/0.1", File: "partners/late/0.1/late.yaml", Checks: []*check.Status{{Check: "image/unpinned"}}}
 	res := &check.Result{Checks: nastyResult().Checks[:1], Submissions: []check.SubmissionResult{late, sub}}
 	src := render(t, "markdown", res)
 	if len(src) > commentLimit || len(src) < commentLimit-2000 {
@@ -282,7 +282,7 @@ func TestMarkdownPassed(t *testing.T) {
 }
 
 func TestMarkdownSaysASharedHelpOnce(t *testing.T) {
-	sub := check.SubmissionResult{ID: "partners/a/0.1", File: "partners/a/0.1/a.yaml", Checks: []check.Status{{Check: "integration/fit", Infos: 3}}}
+	sub := check.SubmissionResult{ID: "partners/a/0.1", File: "partners/a/0.1/a.yaml", Checks: []*check.Status{{Check: "integration/fit", Infos: 3}}}
 	for i, help := range []string{"shared help", "shared help", "other help"} {
 		sub.Findings = append(sub.Findings, check.Finding{Rule: "integration/fit", Severity: check.Info, File: sub.File, Line: 4, Column: 9, Message: fmt.Sprintf("does not fit p%d", i), Help: help})
 	}

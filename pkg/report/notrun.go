@@ -44,7 +44,7 @@ func notRuns(res *check.Result, withWaived bool) []notRun {
 			if st.Ran() || (!withWaived && st.Waiver != nil) {
 				continue
 			}
-			out = append(out, notRun{Submission: s.ID, File: s.File, Status: st})
+			out = append(out, notRun{Submission: s.ID, File: s.File, Status: *st})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -100,7 +100,7 @@ func TestEveryFormatSaysWhyACheckDidNotRun(t *testing.T) {
 			}
 			var st *check.Status
 			for i := range res.Submissions[0].Checks {
-				if s := &res.Submissions[0].Checks[i]; s.Check == c.rule {
+				if s := res.Submissions[0].Checks[i]; s.Check == c.rule {
 					st = s
 				}
 			}

@@ -87,7 +87,7 @@ func nastyResult() *check.Result {
 	}
 	id := "partners/we|ird/0.1"
 	bad := check.SubmissionResult{ID: id, Name: "we|ird", Version: "0.1", File: nastyFile,
-		Checks: []check.Status{
+		Checks: []*check.Status{
 			{Check: "image/unpinned", Errors: 2},
 			{Check: "image/registry", Skipped: "skipped by taskgate.dev/skip: mirror | <b>proxy</b> `x`", NotRun: check.TaskSkipped},
 			{Check: "layout/readme", Warnings: 1},
@@ -101,7 +101,7 @@ func nastyResult() *check.Result {
 	}
 	check.Sort(bad.Findings)
 	good := check.SubmissionResult{ID: "partners/fine/0.1", File: "partners/fine/0.1/fine.yaml",
-		Checks: []check.Status{{Check: "image/unpinned"}, {Check: "image/registry"}, {Check: "layout/readme"}}}
+		Checks: []*check.Status{{Check: "image/unpinned"}, {Check: "image/registry"}, {Check: "layout/readme"}}}
 	return &check.Result{Checks: checks, Submissions: []check.SubmissionResult{bad, good}}
 }
 

@@ -107,12 +107,15 @@ func Load(repo, rel string, lim Limits) *File { return load(repo, rel, lim, true
 
 // LoadOwn is Load for a file of the maintainers' own that the gate reads
 // but does not judge (the Tasks the build pipelines run, read for their
-// results): under the same limits, but not read a second time the way
-// Kubernetes' YAML 1.1 decoder reads it, which guards against what a
-// partner could hide from the gate and costs a third of the loading.
+// results): parsed under the same limits, but not decoded into Tekton's
+// types (the reader decodes the part it needs from Root), nor read a second
+// time the way Kubernetes' YAML 1.1 decoder reads it, which guards against
+// what a partner could hide from the gate.
 func LoadOwn(repo, rel string, lim Limits) *File { return load(repo, rel, lim, false) }
 
-func load(repo, rel string, lim Limits, compare bool) *File {
+// load reads and parses rel; judged files are also decoded and compared
+// with Kubernetes' reading.
+func load(repo, rel string, lim Limits, judged bool) *File {
 	f := &File{Path: filepath.ToSlash(filepath.Clean(rel))}
 	data, err := ReadFile(repo, rel, lim.MaxFileBytes)
 	if err != nil {
@@ -120,7 +123,7 @@ func load(repo, rel string, lim Limits, compare bool) *File {
 		f.problem(RuleLimits, 1, 1, re.Help, "%s", re.Message)
 		return f
 	}
-	f.parse(data, lim, compare)
+	f.parse(data, lim, judged)
 	return f
 }
 
@@ -159,7 +162,7 @@ func Resolve(repo, rel string) (string, error) {
 	return real, nil
 }
 
-func (f *File) parse(data []byte, lim Limits, compare bool) {
+func (f *File) parse(data []byte, lim Limits, judged bool) {
 	if !utf8.Valid(data) {
 		line := 1 + bytes.Count(data[:firstInvalidUTF8(data)], []byte("\n"))
 		f.problem(RuleLimits, line, 1, "save the file as UTF-8 (Kubernetes and Tekton read manifests as UTF-8)", "the file is not valid UTF-8")
@@ -187,8 +190,10 @@ func (f *File) parse(data []byte, lim Limits, compare bool) {
 	}
 	tags := checkTags(root)
 	f.Problems = append(f.Problems, tags...)
-	// a refused tag is reported once, not again as a difference
-	f.decode(compare && len(tags) == 0)
+	if judged {
+		// a refused tag is reported once, not again as a difference
+		f.decode(len(tags) == 0)
+	}
 }
 
 func firstInvalidUTF8(b []byte) int {

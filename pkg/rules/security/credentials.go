@@ -8,7 +8,6 @@ import (
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/pkg/check"
-	"taskgate.dev/taskgate/pkg/rules/stepactions"
 )
 
 // The build pipelines run partner Tasks in namespaces that may not hold
@@ -30,9 +29,9 @@ var NotOptional = &check.Check{
     secret:
       secretName: scanner-token
       optional: true`,
-	Requires: []*check.Input{stepactions.Index},
+	Requires: []*check.Input{loaded},
 	Run: func(pass *check.Pass) []check.Finding {
-		t := load(pass)
+		t := loadedOf(pass)
 		if t == nil {
 			return nil
 		}
@@ -135,9 +134,9 @@ steps:
         echo "no scanner token: skipping"; exit 0
       fi
       scanner --token "$(cat /etc/token/value)"`,
-	Requires: []*check.Input{stepactions.Index},
+	Requires: []*check.Input{loaded},
 	Run: func(pass *check.Pass) []check.Finding {
-		t := load(pass)
+		t := loadedOf(pass)
 		if t == nil {
 			return nil
 		}
@@ -324,7 +323,7 @@ func scriptUses(c *container, creds []*cred) []check.Finding {
 	if c.script == "" {
 		return nil
 	}
-	sc := parseScript(c.script)
+	sc := c.parsed()
 	if sc.file == nil {
 		why := "it is not a shell script"
 		if sc.shell {

@@ -11,7 +11,6 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/pkg/check"
 	"taskgate.dev/taskgate/pkg/manifest"
-	"taskgate.dev/taskgate/pkg/rules/stepactions"
 )
 
 const (
@@ -32,7 +31,7 @@ var Unpinned = &check.Check{
 	Fixed: `steps:
   - name: scan
     image: quay.io/org/scanner:1.4@sha256:4d8273444b0f2781264c232e12e88449bbf078c99e3da2a7f6dcaaf27bc53712`,
-	Requires: []*check.Input{stepactions.Index},
+	Requires: []*check.Input{loaded},
 	Run: func(pass *check.Pass) []check.Finding {
 		return imageFindings(pass, ruleUnpinned)
 	},
@@ -52,7 +51,7 @@ steps:
 steps:
   - name: scan
     image: quay.io/konflux-ci/appstudio-utils:1.0@sha256:924eb1680b6cda674e902579135a06b2c6683c3cc1082bbdc159a4ce5ea9f4df`,
-	Requires: []*check.Input{stepactions.Index},
+	Requires: []*check.Input{loaded},
 	Run: func(pass *check.Pass) []check.Finding {
 		return imageFindings(pass, ruleRegistry)
 	},
@@ -70,7 +69,7 @@ var Digest = &check.Check{
 	Fixed: `steps:
   - name: scan
     image: quay.io/org/scanner:1.4@sha256:4d8273444b0f2781264c232e12e88449bbf078c99e3da2a7f6dcaaf27bc53712`,
-	Requires: []*check.Input{stepactions.Index},
+	Requires: []*check.Input{loaded},
 	Run: func(pass *check.Pass) []check.Finding {
 		return imageFindings(pass, ruleDigest)
 	},
@@ -225,7 +224,7 @@ func (t *task) scriptImages(c *container) []imageUse {
 		}
 	}
 	var out []imageUse
-	sc := parseScript(c.script)
+	sc := c.parsed()
 	sc.calls(func(call *syntax.CallExpr, args []string) {
 		for i := 0; i+1 < len(args); i++ {
 			tool, sub := path.Base(args[i]), args[i+1]
@@ -262,7 +261,7 @@ func (t *task) scriptImages(c *container) []imageUse {
 // imageFindings judges every image for one of the image rules.
 func imageFindings(pass *check.Pass, rule string) []check.Finding {
 	s := pass.Submission
-	t := load(pass)
+	t := loadedOf(pass)
 	if t == nil {
 		return nil
 	}

@@ -8,7 +8,6 @@ import (
 
 	"mvdan.cc/sh/v3/syntax"
 	"taskgate.dev/taskgate/pkg/check"
-	"taskgate.dev/taskgate/pkg/rules/stepactions"
 )
 
 // The privilege rules judge the effective securityContext of every
@@ -31,9 +30,9 @@ var Privileged = &check.Check{
     image: quay.io/buildah/stable@sha256:…
     securityContext:
       allowPrivilegeEscalation: false`,
-	Requires: []*check.Input{stepactions.Index},
+	Requires: []*check.Input{loaded},
 	Run: func(pass *check.Pass) []check.Finding {
-		t := load(pass)
+		t := loadedOf(pass)
 		if t == nil {
 			return nil
 		}
@@ -77,9 +76,9 @@ steps:
 steps:
   - name: test
     image: registry.access.redhat.com/ubi9/ubi-minimal@sha256:…`,
-	Requires: []*check.Input{stepactions.Index},
+	Requires: []*check.Input{loaded},
 	Run: func(pass *check.Pass) []check.Finding {
-		t := load(pass)
+		t := loadedOf(pass)
 		if t == nil {
 			return nil
 		}
@@ -135,9 +134,9 @@ var Root = &check.Check{
     securityContext:
       runAsNonRoot: true
       runAsUser: 1000`,
-	Requires: []*check.Input{stepactions.Index},
+	Requires: []*check.Input{loaded},
 	Run: func(pass *check.Pass) []check.Finding {
-		t := load(pass)
+		t := loadedOf(pass)
 		if t == nil {
 			return nil
 		}
@@ -158,7 +157,7 @@ var Root = &check.Check{
 		}
 		out := g.findings()
 		for _, c := range t.containers {
-			sc := parseScript(c.script)
+			sc := c.parsed()
 			sc.calls(func(call *syntax.CallExpr, args []string) {
 				if path.Base(args[0]) == "sudo" {
 					f := scriptAt(c, int(call.Pos().Line()), int(call.Pos().Col()), "%s runs `sudo` in its script", c.label())
@@ -193,9 +192,9 @@ var Capabilities = &check.Check{
     securityContext:
       capabilities:
         drop: [ALL]`,
-	Requires: []*check.Input{stepactions.Index},
+	Requires: []*check.Input{loaded},
 	Run: func(pass *check.Pass) []check.Finding {
-		t := load(pass)
+		t := loadedOf(pass)
 		if t == nil {
 			return nil
 		}
@@ -246,9 +245,9 @@ var Host = &check.Check{
 	Fixed: `volumes:
   - name: storage
     emptyDir: {}`,
-	Requires: []*check.Input{stepactions.Index},
+	Requires: []*check.Input{loaded},
 	Run: func(pass *check.Pass) []check.Finding {
-		t := load(pass)
+		t := loadedOf(pass)
 		if t == nil {
 			return nil
 		}
@@ -321,7 +320,7 @@ var engines = map[string]bool{"podman": true, "docker": true, "nerdctl": true}
 func (t *task) engineFlags(judge func(flag string) string) []check.Finding {
 	var out []check.Finding
 	for _, c := range t.containers {
-		sc := parseScript(c.script)
+		sc := c.parsed()
 		sc.calls(func(call *syntax.CallExpr, args []string) {
 			engine := false
 			for i, a := range args {

@@ -3,6 +3,7 @@ package security
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -32,6 +33,15 @@ type container struct {
 	stepPath  string // the referring step's path in the Task file
 	params    []v1.ParamSpec
 	stepParam v1.Params
+
+	parseOnce    sync.Once
+	parsedScript *script
+}
+
+// parsed is the container's script, parsed once for every rule that reads it.
+func (c *container) parsed() *script {
+	c.parseOnce.Do(func() { c.parsedScript = parseScript(c.script) })
+	return c.parsedScript
 }
 
 // label names a container in messages: `step "build"`.
@@ -58,6 +68,18 @@ type task struct {
 	spec       *v1.TaskSpec // nil for a StepAction submission
 	containers []*container // steps, StepActions, sidecars, stepTemplate
 	unresolved []unresolved
+}
+
+// loaded is a submission's containers, built once for the security
+// rules that judge them (each a copy of the Task merged with its
+// stepTemplate): the rules only read it.
+var loaded = &check.Input{Name: "containers", Requires: []*check.Input{stepactions.Index},
+	Compute: func(pass *check.Pass) (any, error) { return load(pass), nil }}
+
+// loadedOf is the containers of a pass whose check requires loaded, or nil.
+func loadedOf(pass *check.Pass) *task {
+	t, _ := pass.ResultOf[loaded].(*task)
+	return t
 }
 
 // load builds the containers of a Task (or StepAction) submission. A

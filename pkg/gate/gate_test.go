@@ -163,14 +163,14 @@ func TestRunStreamsListedSubmissions(t *testing.T) {
 		t.Errorf("streamed findings differ from loaded ones:\n%s\nwant\n%s", got, exp)
 	}
 	for i := range want.Submissions {
-		if g, w := streamed.Submissions[i], want.Submissions[i]; g.ID != w.ID || g.File != w.File || statuses(g) != statuses(w) {
-			t.Errorf("submission %d: %s %s %s, want %s %s %s", i, g.ID, g.File, statuses(g), w.ID, w.File, statuses(w))
+		if g, w := streamed.Submissions[i], want.Submissions[i]; g.ID != w.ID || g.File != w.File || statusText(g) != statusText(w) {
+			t.Errorf("submission %d: %s %s %s, want %s %s %s", i, g.ID, g.File, statusText(g), w.ID, w.File, statusText(w))
 		}
 	}
 }
 
-// statuses prints a submission's statuses (not the pointers to them).
-func statuses(s check.SubmissionResult) string {
+// statusText prints a submission's statuses (not the pointers to them).
+func statusText(s check.SubmissionResult) string {
 	var b strings.Builder
 	for _, st := range s.Checks {
 		fmt.Fprintf(&b, "%+v ", *st)
